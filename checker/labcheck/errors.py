@@ -1,0 +1,127 @@
+"""Every error labcheck raises on purpose.
+
+The CLI turns these into one line, a tip and an exit code; anything else is a bug.
+
+    LabcheckError                    root; .tip says what to do, .exit_code is the CLI's code
+    +-- UsageError                   exit 2: bad command-line input (unknown lab, exercise, ...)
+    |   +-- SpecError                exit 2: a lab spec or solutions manifest is invalid
+    |   +-- WorkspaceError           exit 2: --workspace is missing or not a git repository
+    +-- EnvironmentError_            exit 3: the lab environment cannot be set up or found
+    |   +-- DockerUnavailable        exit 3: no Docker daemon answers
+    |   +-- PortInUse                exit 3: a service's host port is taken
+    |   +-- ImageMissing             exit 3: an image is absent and cannot be pulled
+    |   +-- LabNotRunning            exit 3: the lab must be up for this command
+    +-- RegistryError                exit 3: talking to a registry failed (we could not grade)
+    |   +-- RegistryUnreachable      connection refused, DNS, timeout, TLS
+    |   +-- RegistryAuthError        401/403: credentials missing or refused
+    |   +-- RateLimited              429 after the retries; .retry_after in seconds
+    |   +-- RegistryProtocolError    not a registry, garbage JSON, digest mismatch, huge body
+    +-- VerifyError                  exit 1: `labcheck verify` found a solution that grades wrong
+
+Registry errors never mean the learner is wrong: during grading they become "error" results.
+"""
+
+from __future__ import annotations
+
+
+class LabcheckError(Exception):
+    """Root of labcheck's errors: a one-line message, a tip and an exit code."""
+
+    exit_code = 3
+    default_tip = ""
+
+    def __init__(self, message: str, *, tip: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.tip = tip if tip is not None else self.default_tip
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(LabcheckError):
+    """The command line asked for something that does not exist or does not fit."""
+
+    exit_code = 2
+    default_tip = "run `labcheck --help` for usage"
+
+
+class SpecError(UsageError):
+    """A lab spec or solutions manifest is invalid: names the file and the key path."""
+
+    default_tip = "fix the spec; `labcheck list` shows the labs that load"
+
+
+class WorkspaceError(UsageError):
+    """The learner's workspace is missing or is not a git repository."""
+
+    default_tip = "pass --workspace DIR, or create one with `labcheck workspace part7 DIR`"
+
+
+class EnvironmentError_(LabcheckError):  # noqa: N801 - avoid shadowing builtins.EnvironmentError
+    """The lab's environment (Docker, containers, ports) cannot be set up or found."""
+
+    exit_code = 3
+
+
+class DockerUnavailable(EnvironmentError_):
+    """No Docker daemon answers on DOCKER_HOST or the default socket."""
+
+    default_tip = "start Docker (e.g. `sudo systemctl start docker`) and check `docker info`"
+
+
+class PortInUse(EnvironmentError_):
+    """A lab service's host port is already taken."""
+
+
+class ImageMissing(EnvironmentError_):
+    """An image the lab needs is absent locally and cannot be pulled."""
+
+    default_tip = "without internet access, build it with `scripts/offline-images`"
+
+
+class LabNotRunning(EnvironmentError_):
+    """The command needs the lab's services to be up."""
+
+
+class RegistryError(LabcheckError):
+    """Talking to a registry failed; grading turns this into an "error" result."""
+
+    exit_code = 3
+
+
+class RegistryUnreachable(RegistryError):
+    """Connection refused, name resolution, timeout or TLS failure."""
+
+    default_tip = "is the registry running? `labcheck status` lists the lab's services"
+
+
+class RegistryAuthError(RegistryError):
+    """The registry refused us (401/403): no credentials, or wrong ones."""
+
+    default_tip = "log in with `docker login HOST` (labcheck reads the Docker credentials)"
+
+
+class RateLimited(RegistryError):
+    """The registry kept answering 429 after the bounded retries."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        tip = (
+            f"wait {retry_after:.0f} s and run again"
+            if retry_after is not None
+            else "wait a few minutes and run again"
+        )
+        super().__init__(message, tip=tip)
+        self.retry_after = retry_after
+
+
+class RegistryProtocolError(RegistryError):
+    """The server's answer is not what a registry says (HTML, garbage, digest mismatch)."""
+
+    default_tip = "check that --registry names a Docker registry (it should answer /v2/)"
+
+
+class VerifyError(LabcheckError):
+    """`labcheck verify` found a solution whose grade differs from what it declares."""
+
+    exit_code = 1
