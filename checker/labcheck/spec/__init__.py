@@ -1,0 +1,16 @@
+"""Lab specs: the YAML an author writes, validated into frozen models."""
+
+from labcheck.spec.loader import available_labs, labs_dir, load_lab, load_solutions
+from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec, ServiceSpec, SolutionSpec
+
+__all__ = [
+    "CheckSpec",
+    "ExerciseSpec",
+    "LabSpec",
+    "ServiceSpec",
+    "SolutionSpec",
+    "available_labs",
+    "labs_dir",
+    "load_lab",
+    "load_solutions",
+]

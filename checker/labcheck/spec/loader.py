@@ -1,0 +1,138 @@
+"""Find, read and validate lab specs and solution manifests.
+
+Validation happens before anything runs: a broken spec raises SpecError naming the file,
+the key path and what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from labcheck.errors import SpecError, UsageError
+from labcheck.spec.model import LabSpec, SolutionsManifest
+from labcheck.spec.render import compile_templates
+
+LAB_FILE = "lab.yaml"
+SOLUTIONS_FILE = "solutions.yaml"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def repo_root() -> Path:
+    """The checkout holding labs/ and solutions/ (the package lives in checker/labcheck)."""
+    return Path(__file__).resolve().parents[3]
+
+
+def labs_dir() -> Path:
+    """Where labs live: $LABCHECK_LABS_DIR, else the checkout's labs/."""
+    env = os.environ.get("LABCHECK_LABS_DIR")
+    return Path(env) if env else repo_root() / "labs"
+
+
+def solutions_dir(lab_id: str) -> Path:
+    """Where a lab's solutions live: $LABCHECK_SOLUTIONS_DIR/<lab>, else solutions/<lab>."""
+    env = os.environ.get("LABCHECK_SOLUTIONS_DIR")
+    return (Path(env) if env else repo_root() / "solutions") / lab_id
+
+
+def available_labs() -> list[str]:
+    """Ids of the labs found in labs_dir(), sorted."""
+    root = labs_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p.parent.name for p in root.glob(f"*/{LAB_FILE}"))
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "malformed YAML"
+        raise SpecError(f"{path}{where}: invalid YAML: {problem}") from exc
+
+
+def _validate(model: type[M], data: Any, path: Path) -> M:
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        raise SpecError(f"{path}: {loc}: {msg}{more}") from exc
+
+
+def lab_path(lab: str) -> Path:
+    """The lab.yaml for a lab id, or for a path to a lab directory or file."""
+    candidate = Path(lab)
+    if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
+        return candidate
+    if (candidate / LAB_FILE).is_file() and (os.sep in lab or lab.startswith(".")):
+        return candidate / LAB_FILE
+    path = labs_dir() / lab / LAB_FILE
+    if not path.is_file():
+        known = ", ".join(available_labs()) or "none"
+        raise UsageError(f"unknown lab {lab!r} (labs: {known})", tip="`labcheck list` shows the labs")
+    return path
+
+
+def load_lab(lab: str) -> LabSpec:
+    """Load and validate a lab spec by id (or path); checks kinds, args and templates too."""
+    from labcheck.checks.registry import validate_check  # noqa: PLC0415 - avoid an import cycle
+
+    path = lab_path(lab)
+    spec = _validate(LabSpec, _read_yaml(path), path)
+    if path.parent.name != spec.id and path.name == LAB_FILE and path.parent.parent == labs_dir():
+        raise SpecError(f"{path}: id: {spec.id!r} differs from the lab's folder name")
+    for i, ex in enumerate(spec.exercises):
+        for j, check in enumerate(ex.checks):
+            where = f"{path}: exercises.{i}.checks.{j}"
+            validate_check(check, spec, where)
+    compile_templates(spec, path)
+    return spec
+
+
+def load_solutions(spec: LabSpec) -> tuple[Path, SolutionsManifest]:
+    """The lab's solutions manifest, validated against the lab's exercises and checks."""
+    folder = solutions_dir(spec.id)
+    path = folder / SOLUTIONS_FILE
+    if not path.is_file():
+        raise SpecError(f"{path}: no solutions manifest for lab {spec.id!r}")
+    manifest = _validate(SolutionsManifest, _read_yaml(path), path)
+    if manifest.lab != spec.id:
+        raise SpecError(f"{path}: lab: {manifest.lab!r} is not {spec.id!r}")
+    names = [s.name for s in manifest.solutions]
+    for i, sol in enumerate(manifest.solutions):
+        where = f"{path}: solutions.{i}"
+        if names.count(sol.name) > 1:
+            raise SpecError(f"{where}.name: {sol.name!r} is used twice")
+        if not (folder / sol.script).is_file():
+            raise SpecError(f"{where}.script: {sol.script!r} does not exist in {folder}")
+        for ex_id in sol.exercises:
+            if spec.exercise(ex_id) is None:
+                raise SpecError(f"{where}.exercises: unknown exercise {ex_id!r}")
+        for key in sol.fails:
+            ex_id, check_id = key.split("/")
+            ex = spec.exercise(ex_id)
+            if ex is None or ex_id not in sol.exercises:
+                raise SpecError(f"{where}.fails: {key!r} is not in the solution's exercises")
+            if check_id not in {c.id for c in ex.checks}:
+                raise SpecError(f"{where}.fails: unknown check {key!r}")
+    return folder, manifest

@@ -1,0 +1,103 @@
+"""Jinja2 rendering of a lab spec's parameters into exercises, check arguments and hints.
+
+Rendering is sandboxed and strict: an unknown name is an error, never an empty string.
+Docker's own Go templates (`{{.Repository}}`) in instructions must be wrapped in
+`{% raw %}...{% endraw %}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from labcheck.errors import SpecError
+from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec
+
+_ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def _render(text: str, context: Mapping[str, Any], where: str) -> str:
+    if "{" not in text:
+        return text
+    try:
+        return _ENV.from_string(text).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise SpecError(f"{where}: template error on line {exc.lineno}: {exc.message}") from exc
+    except jinja2.UndefinedError as exc:
+        raise SpecError(f"{where}: {exc.message}", tip="use a lab parameter or service name") from exc
+    except jinja2.TemplateError as exc:
+        raise SpecError(f"{where}: template error: {exc}") from exc
+
+
+def _render_value(value: Any, context: Mapping[str, Any], where: str) -> Any:
+    if isinstance(value, str):
+        return _render(value, context, where)
+    if isinstance(value, list):
+        return [_render_value(v, context, f"{where}.{i}") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: _render_value(v, context, f"{where}.{k}") for k, v in value.items()}
+    return value
+
+
+def template_context(spec: LabSpec, addresses: Mapping[str, str], usernames: Mapping[str, str]) -> dict[str, str]:
+    """Names a template may use: each service's address and username, then the parameters.
+
+    A service `hub` gives `hub` (its host:port) and `hub_username`; parameters are rendered
+    in that context, so `namespace: "{{ hub_username }}"` works.
+    """
+    context: dict[str, str] = {}
+    for name in spec.services:
+        key = name.replace("-", "_")
+        context[key] = addresses[name]
+        if name in usernames:
+            context[f"{key}_username"] = usernames[name]
+    for pname, pvalue in spec.parameters.items():
+        context[pname] = _render(pvalue, context, f"parameters.{pname}")
+    return context
+
+
+def example_context(spec: LabSpec) -> dict[str, str]:
+    """The context with each service on its default port: for docs and validation."""
+    addresses = {name: f"localhost:{svc.port}" for name, svc in spec.services.items()}
+    usernames = {name: svc.username for name, svc in spec.services.items() if svc.username}
+    return template_context(spec, addresses, usernames)
+
+
+def render_check(check: CheckSpec, context: Mapping[str, Any], where: str) -> CheckSpec:
+    """The check with its args and hint rendered."""
+    return check.model_copy(
+        update={
+            "args": _render_value(check.args, context, f"{where}.args"),
+            "hint": _render(check.hint, context, f"{where}.hint"),
+        }
+    )
+
+
+def render_lab(spec: LabSpec, context: Mapping[str, Any]) -> LabSpec:
+    """The spec with every exercise's text and every check rendered in this context."""
+    exercises: list[ExerciseSpec] = []
+    for i, ex in enumerate(spec.exercises):
+        where = f"exercises.{i}"
+        checks = tuple(render_check(c, context, f"{where}.checks.{j}") for j, c in enumerate(ex.checks))
+        exercises.append(
+            ex.model_copy(
+                update={
+                    "summary": _render(ex.summary, context, f"{where}.summary"),
+                    "instructions": _render(ex.instructions, context, f"{where}.instructions"),
+                    "checks": checks,
+                }
+            )
+        )
+    return spec.model_copy(update={"exercises": tuple(exercises)})
+
+
+def compile_templates(spec: LabSpec, path: Path) -> None:
+    """Render the whole spec once with example values, so template errors surface at load."""
+    try:
+        render_lab(spec, example_context(spec))
+    except SpecError as exc:
+        raise SpecError(f"{path}: {exc.message}", tip=exc.tip) from exc
