@@ -58,7 +58,7 @@ class WorkspaceError(UsageError):
     default_tip = "pass --workspace DIR, or create one with `labcheck workspace part7 DIR`"
 
 
-class EnvironmentError_(LabcheckError):  # noqa: N801 - avoid shadowing builtins.EnvironmentError
+class EnvironmentError_(LabcheckError):
     """The lab's environment (Docker, containers, ports) cannot be set up or found."""
 
     exit_code = 3
@@ -107,9 +107,7 @@ class RateLimited(RegistryError):
 
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         tip = (
-            f"wait {retry_after:.0f} s and run again"
-            if retry_after is not None
-            else "wait a few minutes and run again"
+            f"wait {retry_after:.0f} s and run again" if retry_after is not None else "wait a few minutes and run again"
         )
         super().__init__(message, tip=tip)
         self.retry_after = retry_after

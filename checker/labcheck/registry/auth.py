@@ -68,9 +68,7 @@ class Challenge:
 
 
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_PARAM = re.compile(
-    rf"\s*(?P<key>{_TOKEN})\s*=\s*(?:\"(?P<quoted>(?:[^\"\\]|\\.)*)\"|(?P<bare>[^\s,]*))\s*"
-)
+_PARAM = re.compile(rf"\s*(?P<key>{_TOKEN})\s*=\s*(?:\"(?P<quoted>(?:[^\"\\]|\\.)*)\"|(?P<bare>[^\s,]*))\s*")
 _SCHEME = re.compile(rf"\s*(?P<scheme>{_TOKEN})(?:\s+|$)")
 _KNOWN_SCHEMES = {"basic": "Basic", "bearer": "Bearer"}
 
@@ -166,32 +164,21 @@ def fetch_token(
                 form["scope"] = scope
             response = http.post(realm, data=form)
         else:
-            auth = (
-                httpx.BasicAuth(credentials.username, credentials.password)
-                if credentials is not None
-                else None
-            )
+            auth = httpx.BasicAuth(credentials.username, credentials.password) if credentials is not None else None
             response = http.get(realm, params=query, auth=auth)
     except httpx.TransportError as exc:
-        raise RegistryUnreachable(
-            f"cannot reach token service {realm_host}: {exc or type(exc).__name__}"
-        ) from exc
+        raise RegistryUnreachable(f"cannot reach token service {realm_host}: {exc or type(exc).__name__}") from exc
     if response.status_code in (401, 403):
         who = f"user {credentials.username!r}" if credentials else "anonymous access"
         raise RegistryAuthError(
-            f"token service {realm_host} refused {who} for scope {scope or '(none)'} "
-            f"(HTTP {response.status_code})"
+            f"token service {realm_host} refused {who} for scope {scope or '(none)'} (HTTP {response.status_code})"
         )
     if response.status_code != 200 or len(response.content) > _MAX_TOKEN_RESPONSE:
-        raise RegistryProtocolError(
-            f"token service {realm_host} answered HTTP {response.status_code}, not a token"
-        )
+        raise RegistryProtocolError(f"token service {realm_host} answered HTTP {response.status_code}, not a token")
     try:
         body: Any = response.json()
     except ValueError as exc:
-        raise RegistryProtocolError(
-            f"token service {realm_host} answered something that is not JSON"
-        ) from exc
+        raise RegistryProtocolError(f"token service {realm_host} answered something that is not JSON") from exc
     token = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
     if not isinstance(token, str):
         raise RegistryProtocolError(f"token service {realm_host} answered JSON without a token")
@@ -211,9 +198,7 @@ def credentials_for(host: str, docker_config_dir: str | None = None) -> Credenti
     import docker.errors
 
     if docker_config_dir is None:
-        docker_config_dir = os.environ.get("DOCKER_CONFIG") or os.path.join(
-            os.path.expanduser("~"), ".docker"
-        )
+        docker_config_dir = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
     config_path = os.path.join(docker_config_dir, "config.json")
     # Checked here because the SDK would otherwise fall back to other files.
     if not os.path.isfile(config_path):

@@ -150,14 +150,10 @@ class RegistryClient:
         if response.status_code != 200:
             error = self._error(response, body, "/v2/")
             if isinstance(error, RegistryProtocolError):
-                error = RegistryProtocolError(
-                    f"{error.message}: {self.host} does not serve the registry API at /v2/"
-                )
+                error = RegistryProtocolError(f"{error.message}: {self.host} does not serve the registry API at /v2/")
             raise error
         if looks_like_html(response, body):
-            raise RegistryProtocolError(
-                f"{self.host} answers /v2/ with an HTML page: it is not a registry"
-            )
+            raise RegistryProtocolError(f"{self.host} answers /v2/ with an HTML page: it is not a registry")
         if not response.headers.get("Docker-Distribution-API-Version"):
             self._json(body, "/v2/")  # no API header: at least the body must be JSON
 
@@ -169,9 +165,7 @@ class RegistryClient:
         tags: list[str] = []
         while str(url) not in seen:
             if len(seen) >= _MAX_TAG_PAGES:
-                raise RegistryProtocolError(
-                    f"{self.host}/{name}: more than {_MAX_TAG_PAGES} pages of tags"
-                )
+                raise RegistryProtocolError(f"{self.host}/{name}: more than {_MAX_TAG_PAGES} pages of tags")
             seen.add(str(url))
             with self._request("GET", url, repository=name) as response:
                 body = self._read(response, MAX_MANIFEST_BYTES, "a tag list")
@@ -208,9 +202,7 @@ class RegistryClient:
         header = self._digest_header(response)
         if header is not None:
             if ":" in ref and header != ref:
-                raise RegistryProtocolError(
-                    f"{self.host}/{name}: asked for {ref}, registry says {header}"
-                )
+                raise RegistryProtocolError(f"{self.host}/{name}: asked for {ref}, registry says {header}")
             return header
         manifest = self._get_manifest(name, ref)
         return None if manifest is None else manifest.digest
@@ -226,9 +218,7 @@ class RegistryClient:
             raise RegistryError(f"{self.host}/{name}: no manifest for {ref}")
         return manifest
 
-    def blob(
-        self, repository: str, digest: str, *, max_bytes: int = DEFAULT_MAX_BLOB_BYTES
-    ) -> bytes:
+    def blob(self, repository: str, digest: str, *, max_bytes: int = DEFAULT_MAX_BLOB_BYTES) -> bytes:
         """The blob `digest` of `repository`, verified and at most `max_bytes` long."""
         name, ref = self._name(repository), self._reference(digest)
         if ":" not in ref:
@@ -240,9 +230,7 @@ class RegistryClient:
             raise self._error(response, body, f"blob {name}@{ref}")
         actual = _sha(ref, body)
         if actual != ref:
-            raise RegistryProtocolError(
-                f"{self.host}/{name}: blob {ref} has content with digest {actual}"
-            )
+            raise RegistryProtocolError(f"{self.host}/{name}: blob {ref} has content with digest {actual}")
         return body
 
     def image_config(self, repository: str, reference: str) -> ImageConfig:
@@ -252,9 +240,7 @@ class RegistryClient:
         if manifest.is_index:
             candidates = manifest.platform_children()
             if not candidates:
-                raise RegistryProtocolError(
-                    f"{self.host}/{repository}: index {manifest.digest} has no platform image"
-                )
+                raise RegistryProtocolError(f"{self.host}/{repository}: index {manifest.digest} has no platform image")
             chosen = next(
                 (c for c in candidates if c.platform and str(c.platform) == "linux/amd64"),
                 candidates[0],
@@ -293,13 +279,10 @@ class RegistryClient:
         if expected is not None and actual != expected:
             claim = "asked for" if by_digest else "registry says"
             raise RegistryProtocolError(
-                f"{self.host}/{name}:{ref}: {claim} {expected}, but the manifest's bytes "
-                f"hash to {actual}"
+                f"{self.host}/{name}:{ref}: {claim} {expected}, but the manifest's bytes hash to {actual}"
             )
         if by_digest and header is not None and header != ref:
-            raise RegistryProtocolError(
-                f"{self.host}/{name}: asked for {ref}, registry says {header}"
-            )
+            raise RegistryProtocolError(f"{self.host}/{name}: asked for {ref}, registry says {header}")
         media_type = data.get("mediaType") or response.headers.get("Content-Type", "")
         return Manifest(
             media_type=str(media_type).split(";")[0].strip(),
@@ -338,9 +321,7 @@ class RegistryClient:
             return None
         url = current.join(match.group("url"))
         if (url.scheme, url.host, url.port) != (current.scheme, current.host, current.port):
-            raise RegistryProtocolError(
-                f"{self.host}: refusing to follow a tag-list Link to another host ({url.host})"
-            )
+            raise RegistryProtocolError(f"{self.host}: refusing to follow a tag-list Link to another host ({url.host})")
         return url
 
     # -- HTTP --------------------------------------------------------------------------------
@@ -374,9 +355,7 @@ class RegistryClient:
                 challenge = self._challenge_of(response, body)
                 wanted = challenge.scope or scope
                 # What we sent was refused (as opposed to a new, wider scope being asked for).
-                refused = sent is not None and (
-                    sent[0] == "Basic" or sent == (challenge.scheme, wanted)
-                )
+                refused = sent is not None and (sent[0] == "Basic" or sent == (challenge.scheme, wanted))
                 if refused or auth_rounds >= _MAX_AUTH_ROUNDS:
                     raise self._auth_refused(response, body)
                 auth_rounds += 1
@@ -391,8 +370,7 @@ class RegistryClient:
             if status == 429:
                 response.close()
                 raise RateLimited(
-                    f"{self.host} kept answering 429 (too many requests) after "
-                    f"{self._max_retries} retries",
+                    f"{self.host} kept answering 429 (too many requests) after {self._max_retries} retries",
                     retry_after=retry_after(response),
                 )
             try:
@@ -401,9 +379,7 @@ class RegistryClient:
                 response.close()
             return
 
-    def _authorize(
-        self, request: httpx.Request, scope: str | None
-    ) -> tuple[str, str | None] | None:
+    def _authorize(self, request: httpx.Request, scope: str | None) -> tuple[str, str | None] | None:
         """Add the Authorization header the last challenge asks for; return what was sent."""
         challenge = self._challenge
         if challenge is None:
@@ -426,18 +402,14 @@ class RegistryClient:
         elif challenge.scheme == "Bearer":
             self._new_token(challenge, scope)
         else:
-            raise RegistryAuthError(
-                f"registry {self.host} asks for unsupported auth scheme {challenge.scheme!r}"
-            )
+            raise RegistryAuthError(f"registry {self.host} asks for unsupported auth scheme {challenge.scheme!r}")
         self._challenge = challenge
 
     def _new_token(self, challenge: Challenge, scope: str | None) -> str:
         realm = challenge.realm or ""
         if self._credentials and self.base_url.scheme == "https" and realm.startswith("http:"):
             # A challenge must not be able to downgrade our credentials to clear text.
-            raise RegistryAuthError(
-                f"registry {self.host} asks for credentials over plain http ({realm}); refused"
-            )
+            raise RegistryAuthError(f"registry {self.host} asks for credentials over plain http ({realm}); refused")
         token, expires_in = fetch_token(self._http, challenge, scope, self._credentials)
         self._tokens.put(cache_key(challenge, scope), token, expires_in)
         return token
@@ -451,9 +423,7 @@ class RegistryClient:
     def _auth_refused(self, response: httpx.Response, body: bytes) -> RegistryAuthError:
         who = f"user {self._credentials.username!r}" if self._credentials else "anonymous access"
         detail = describe_errors(body) or "unauthorized"
-        return RegistryAuthError(
-            f"registry {self.host} refused {who} (HTTP {response.status_code}: {detail})"
-        )
+        return RegistryAuthError(f"registry {self.host} refused {who} (HTTP {response.status_code}: {detail})")
 
     def _unreachable(self, exc: httpx.TransportError) -> RegistryUnreachable:
         reason = str(exc) or type(exc).__name__
@@ -465,18 +435,14 @@ class RegistryClient:
         """Read at most `limit` bytes of body; a longer body is a protocol error."""
         length = response.headers.get("Content-Length", "")
         if length.isdigit() and int(length) > limit and response.request.method != "HEAD":
-            raise RegistryProtocolError(
-                f"{self.host}: {what} is {int(length)} bytes, more than the {limit} allowed"
-            )
+            raise RegistryProtocolError(f"{self.host}: {what} is {int(length)} bytes, more than the {limit} allowed")
         chunks: list[bytes] = []
         size = 0
         try:
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > limit:
-                    raise RegistryProtocolError(
-                        f"{self.host}: {what} is more than the {limit} bytes allowed"
-                    )
+                    raise RegistryProtocolError(f"{self.host}: {what} is more than the {limit} bytes allowed")
                 chunks.append(chunk)
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
@@ -491,9 +457,7 @@ class RegistryClient:
             return json.loads(body)
         except ValueError as exc:
             kind = "an HTML page" if body.lstrip()[:1] == b"<" else "something that is not JSON"
-            raise RegistryProtocolError(
-                f"{self.host} answered {kind} for {what}: is it a registry?"
-            ) from exc
+            raise RegistryProtocolError(f"{self.host} answered {kind} for {what}: is it a registry?") from exc
 
     def _error(self, response: httpx.Response, body: bytes, what: str) -> RegistryError:
         status = response.status_code

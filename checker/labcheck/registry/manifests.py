@@ -42,9 +42,7 @@ class Descriptor:
         """True for buildx attestation manifests, which are not runnable images."""
         if self.annotations.get(REFERENCE_TYPE_ANNOTATION) == ATTESTATION_MANIFEST:
             return True
-        return self.platform is not None and (
-            self.platform.os == "unknown" and self.platform.architecture == "unknown"
-        )
+        return self.platform is not None and (self.platform.os == "unknown" and self.platform.architecture == "unknown")
 
     @classmethod
     def from_json(cls, data: Any, where: str) -> Descriptor:
@@ -116,10 +114,7 @@ class Manifest:
         entries = self.data.get(key) or []
         if not isinstance(entries, list):
             raise RegistryProtocolError(f"manifest {self.digest}: {key} is not a list")
-        return [
-            Descriptor.from_json(entry, f"manifest {self.digest} {key}[{i}]")
-            for i, entry in enumerate(entries)
-        ]
+        return [Descriptor.from_json(entry, f"manifest {self.digest} {key}[{i}]") for i, entry in enumerate(entries)]
 
 
 @dataclass(frozen=True)

@@ -35,9 +35,7 @@ def error_entries(body: bytes) -> list[tuple[str, str]]:
     errors = data.get("errors") if isinstance(data, dict) else None
     if not isinstance(errors, list):
         return []
-    return [
-        (str(e.get("code", "")), str(e.get("message", ""))) for e in errors if isinstance(e, dict)
-    ]
+    return [(str(e.get("code", "")), str(e.get("message", ""))) for e in errors if isinstance(e, dict)]
 
 
 def error_codes(body: bytes) -> set[str]:

@@ -95,17 +95,16 @@ def lab_path(lab: str) -> Path:
 
 def load_lab(lab: str) -> LabSpec:
     """Load and validate a lab spec by id (or path); checks kinds, args and templates too."""
-    from labcheck.checks.registry import validate_check  # noqa: PLC0415 - avoid an import cycle
+    from labcheck.checks.catalog import validate_check
 
     path = lab_path(lab)
     spec = _validate(LabSpec, _read_yaml(path), path)
     if path.parent.name != spec.id and path.name == LAB_FILE and path.parent.parent == labs_dir():
         raise SpecError(f"{path}: id: {spec.id!r} differs from the lab's folder name")
-    for i, ex in enumerate(spec.exercises):
+    rendered = compile_templates(spec, path)
+    for i, ex in enumerate(rendered.exercises):
         for j, check in enumerate(ex.checks):
-            where = f"{path}: exercises.{i}.checks.{j}"
-            validate_check(check, spec, where)
-    compile_templates(spec, path)
+            validate_check(check, spec, f"{path}: exercises.{i}.checks.{j}")
     return spec
 
 

@@ -71,6 +71,7 @@ def render_check(check: CheckSpec, context: Mapping[str, Any], where: str) -> Ch
     """The check with its args and hint rendered."""
     return check.model_copy(
         update={
+            "title": _render(check.title, context, f"{where}.title"),
             "args": _render_value(check.args, context, f"{where}.args"),
             "hint": _render(check.hint, context, f"{where}.hint"),
         }
@@ -86,6 +87,7 @@ def render_lab(spec: LabSpec, context: Mapping[str, Any]) -> LabSpec:
         exercises.append(
             ex.model_copy(
                 update={
+                    "title": _render(ex.title, context, f"{where}.title"),
                     "summary": _render(ex.summary, context, f"{where}.summary"),
                     "instructions": _render(ex.instructions, context, f"{where}.instructions"),
                     "checks": checks,
@@ -95,9 +97,9 @@ def render_lab(spec: LabSpec, context: Mapping[str, Any]) -> LabSpec:
     return spec.model_copy(update={"exercises": tuple(exercises)})
 
 
-def compile_templates(spec: LabSpec, path: Path) -> None:
+def compile_templates(spec: LabSpec, path: Path) -> LabSpec:
     """Render the whole spec once with example values, so template errors surface at load."""
     try:
-        render_lab(spec, example_context(spec))
+        return render_lab(spec, example_context(spec))
     except SpecError as exc:
         raise SpecError(f"{path}: {exc.message}", tip=exc.tip) from exc

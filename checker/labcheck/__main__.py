@@ -1,0 +1,3 @@
+from labcheck.cli import main
+
+main()

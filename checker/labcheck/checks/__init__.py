@@ -1,0 +1,1 @@
+"""Check kinds: pure functions from observations to pass, fail or error."""

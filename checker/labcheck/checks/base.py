@@ -1,0 +1,117 @@
+"""The interface every check kind implements, and what it may ask observations for.
+
+A check kind is pure: `needs()` says which observations it reads, `evaluate()` turns them
+into an Outcome. It never talks to the network, so a run makes each request once and
+every kind is unit-testable with hand-made observations.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from labcheck.observe.model import (
+    DockerState,
+    Observations,
+    RepoRef,
+    RepoState,
+    Unavailable,
+    WorkspaceState,
+)
+from labcheck.results import Outcome
+
+
+class Args(BaseModel):
+    """Base of every kind's arguments: frozen, unknown keys refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RepoArgs(Args):
+    """Arguments naming a repository on one of the lab's services."""
+
+    service: str
+    repository: str = Field(pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Needs:
+    """Observations a check reads. `repos` maps (service, repository) to image file paths."""
+
+    repos: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    docker: bool = False
+    workspace_files: frozenset[str] | None = None  # None: the workspace is not needed
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a kind may know besides observations: where services are, where lessons live."""
+
+    hosts: Mapping[str, str]  # service -> host:port
+    lesson: str = ""
+
+    def ref(self, service: str, repository: str) -> RepoRef:
+        return RepoRef(service, self.hosts[service], repository)
+
+
+A = TypeVar("A", bound=Args)
+
+
+class CheckKind(ABC, Generic[A]):
+    """A kind of check: a name for lab.yaml, an Args model, needs and a pure evaluation."""
+
+    name: ClassVar[str]
+    args_model: type[A]
+
+    def parse(self, raw: Mapping[str, Any]) -> A:
+        return self.args_model.model_validate(dict(raw))
+
+    @abstractmethod
+    def needs(self, args: A) -> Needs:
+        """The observations evaluate() reads."""
+
+    @abstractmethod
+    def evaluate(self, args: A, obs: Observations, ctx: Context) -> Outcome:
+        """Pass, fail (with a hint from what the learner did) or error."""
+
+
+def repo_state(obs: Observations, ctx: Context, service: str, repository: str) -> RepoState | Outcome:
+    """The repository's observed state, or an error Outcome when it could not be observed."""
+    state = obs.repos.get((service, repository))
+    if state is None:
+        return Outcome.errored(f"{ctx.hosts[service]}/{repository} was not observed (a labcheck bug)")
+    if isinstance(state, Unavailable):
+        return Outcome.errored(state.reason)
+    return state
+
+
+def docker_state(obs: Observations) -> DockerState | Outcome:
+    """The local daemon's state, or an error Outcome."""
+    if obs.docker is None:
+        return Outcome.errored("the Docker daemon was not observed (a labcheck bug)")
+    if isinstance(obs.docker, Unavailable):
+        return Outcome.errored(obs.docker.reason)
+    return obs.docker
+
+
+def workspace_state(obs: Observations) -> WorkspaceState | Outcome:
+    """The learner's workspace, or an error Outcome."""
+    if obs.workspace is None:
+        return Outcome.errored("the workspace was not observed (a labcheck bug)")
+    if isinstance(obs.workspace, Unavailable):
+        return Outcome.errored(obs.workspace.reason)
+    return obs.workspace
+
+
+def short(digest: str) -> str:
+    """sha256:0123456789ab… for messages; evidence keeps the full digest."""
+    return digest[:19] + "…" if len(digest) > 19 else digest
+
+
+def see(ctx: Context) -> str:
+    """A pointer to the lesson that explains the fix."""
+    return f" (see {ctx.lesson} on the course site)" if ctx.lesson else ""

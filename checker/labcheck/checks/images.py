@@ -1,0 +1,216 @@
+"""Check kinds comparing images behind tags: same image, different builds, labels."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from labcheck.checks.base import CheckKind, Context, Needs, RepoArgs, repo_state, see, short
+from labcheck.checks.tags import TagArgs, missing_tag_hint, semver_key
+from labcheck.observe.model import Observations, RepoState
+from labcheck.results import Outcome
+
+
+class TagsArgs(RepoArgs):
+    tags: tuple[str, ...] = Field(min_length=2)
+
+
+def _needs(args: RepoArgs) -> Needs:
+    return Needs(repos={(args.service, args.repository): frozenset()}, docker=True)
+
+
+def _first_missing(state: RepoState, tags: tuple[str, ...], obs: Observations, ctx: Context) -> Outcome | None:
+    for tag in tags:
+        if tag not in state.tags:
+            return Outcome.failed(
+                f"{state.ref.ref(tag)} is not in the registry",
+                missing_tag_hint(state, tag, obs, ctx),
+            )
+    return None
+
+
+def _evidence(state: RepoState, tags: tuple[str, ...] | list[str]) -> dict[str, str]:
+    return {state.ref.ref(t): state.tags[t].digest for t in tags if t in state.tags}
+
+
+class SameImage(CheckKind[TagsArgs]):
+    """All the tags are one image: promoted by retagging, not rebuilt."""
+
+    name = "same_image"
+    args_model = TagsArgs
+
+    def needs(self, args: TagsArgs) -> Needs:
+        return _needs(args)
+
+    def evaluate(self, args: TagsArgs, obs: Observations, ctx: Context) -> Outcome:
+        state = repo_state(obs, ctx, args.service, args.repository)
+        if isinstance(state, Outcome):
+            return state
+        missing = _first_missing(state, args.tags, obs, ctx)
+        if missing:
+            return missing
+        base = args.tags[-1]
+        names = ", ".join(args.tags)
+        for tag in args.tags[:-1]:
+            if state.same_image(tag, base):
+                continue
+            digest = state.tags[tag].digest
+            also = sorted(t for t in state.tags if t not in args.tags and state.tags[t].digest == digest)
+            where = f" (the image of :{also[0]})" if also else ""
+            hint = (
+                f":{tag} is {short(digest)}{where}, :{base} is {short(state.tags[base].digest)}: "
+                f"they are different builds. Do not rebuild: `docker tag {state.ref.ref(base)} "
+                f"{state.ref.ref(tag)}` and push :{tag}{see(ctx)}"
+            )
+            if not also:
+                hint = f"you rebuilt between the tags; {hint}"
+            return Outcome.failed(f":{tag} and :{base} are different images", hint, _evidence(state, args.tags))
+        return Outcome.passed(f"{names} are one image", _evidence(state, args.tags))
+
+
+class DifferentImages(CheckKind[TagsArgs]):
+    """The tags are different builds (e.g. two releases)."""
+
+    name = "different_images"
+    args_model = TagsArgs
+
+    def needs(self, args: TagsArgs) -> Needs:
+        return _needs(args)
+
+    def evaluate(self, args: TagsArgs, obs: Observations, ctx: Context) -> Outcome:
+        state = repo_state(obs, ctx, args.service, args.repository)
+        if isinstance(state, Outcome):
+            return state
+        missing = _first_missing(state, args.tags, obs, ctx)
+        if missing:
+            return missing
+        for i, a in enumerate(args.tags):
+            for b in args.tags[i + 1 :]:
+                if state.same_image(a, b):
+                    return Outcome.failed(
+                        f":{a} and :{b} are the same image ({short(state.tags[a].digest)})",
+                        f"change the app (e.g. version.txt), rebuild, and tag the new build; "
+                        f":{a} and :{b} must be different releases{see(ctx)}",
+                        _evidence(state, args.tags),
+                    )
+        return Outcome.passed(f"{', '.join(args.tags)} are different images", _evidence(state, args.tags))
+
+
+class ReleaseArgs(RepoArgs):
+    version: str
+    latest: str = "latest"
+
+
+class ReleaseTrackedByLatest(CheckKind[ReleaseArgs]):
+    """latest was the release when it was published: latest equals the version, or a newer one.
+
+    A later exercise moving latest on to v1.1.0 must not fail the exercise that released v1.0.0.
+    """
+
+    name = "release_tracked_by_latest"
+    args_model = ReleaseArgs
+
+    def needs(self, args: ReleaseArgs) -> Needs:
+        return _needs(args)
+
+    def evaluate(self, args: ReleaseArgs, obs: Observations, ctx: Context) -> Outcome:
+        state = repo_state(obs, ctx, args.service, args.repository)
+        if isinstance(state, Outcome):
+            return state
+        tags = (args.latest, args.version)
+        missing = _first_missing(state, tags, obs, ctx)
+        if missing:
+            return missing
+        evidence = _evidence(state, tags)
+        if state.same_image(args.latest, args.version):
+            return Outcome.passed(f":{args.latest} and :{args.version} are one image", evidence)
+        floor = semver_key(args.version)
+        newer = sorted(
+            t
+            for t in state.tags
+            if floor and (key := semver_key(t)) and key > floor and state.same_image(args.latest, t)
+        )
+        if newer:
+            evidence.update(_evidence(state, newer))
+            return Outcome.passed(f":{args.latest} has moved on to the newer release :{newer[0]}", evidence)
+        latest, version = state.tags[args.latest].digest, state.tags[args.version].digest
+        return Outcome.failed(
+            f":{args.latest} and :{args.version} are different images",
+            f":{args.latest} is {short(latest)}, :{args.version} is {short(version)}: you rebuilt "
+            f"between the two tags; tag the same image twice and push both{see(ctx)}",
+            evidence,
+        )
+
+
+class OrderArgs(RepoArgs):
+    older: str
+    newer: str
+
+
+class ReleasedInOrder(CheckKind[OrderArgs]):
+    """Two releases are different builds and the older one was not overwritten by a newer build."""
+
+    name = "released_in_order"
+    args_model = OrderArgs
+
+    def needs(self, args: OrderArgs) -> Needs:
+        return _needs(args)
+
+    def evaluate(self, args: OrderArgs, obs: Observations, ctx: Context) -> Outcome:
+        state = repo_state(obs, ctx, args.service, args.repository)
+        if isinstance(state, Outcome):
+            return state
+        tags = (args.older, args.newer)
+        missing = _first_missing(state, tags, obs, ctx)
+        if missing:
+            return missing
+        evidence = _evidence(state, tags)
+        if state.same_image(args.older, args.newer):
+            return Outcome.failed(
+                f":{args.older} and :{args.newer} are the same image",
+                f"change the app (e.g. version.txt), rebuild, and push the new build as :{args.newer} "
+                f"only; :{args.older} must keep the first build{see(ctx)}",
+                evidence,
+            )
+        old_created, new_created = state.tags[args.older].created, state.tags[args.newer].created
+        if old_created and new_created and old_created > new_created:
+            return Outcome.failed(
+                f":{args.older} was built after :{args.newer}",
+                f":{args.older} was overwritten with a later build ({old_created}); a published "
+                f"version must never change: push each release once{see(ctx)}",
+                evidence,
+            )
+        return Outcome.passed(f":{args.older} and :{args.newer} are two builds, in order", evidence)
+
+
+class LabelArgs(TagArgs):
+    label: str
+    value: str
+
+
+class ImageLabel(CheckKind[LabelArgs]):
+    """The image behind a tag carries a label (e.g. the lab app's own)."""
+
+    name = "image_label"
+    args_model = LabelArgs
+
+    def needs(self, args: LabelArgs) -> Needs:
+        return _needs(args)
+
+    def evaluate(self, args: LabelArgs, obs: Observations, ctx: Context) -> Outcome:
+        state = repo_state(obs, ctx, args.service, args.repository)
+        if isinstance(state, Outcome):
+            return state
+        missing = _first_missing(state, (args.tag,), obs, ctx)
+        if missing:
+            return missing
+        info = state.tags[args.tag]
+        found = info.labels.get(args.label)
+        evidence = {state.ref.ref(args.tag): info.digest, f"label {args.label}": found or "(none)"}
+        if found == args.value:
+            return Outcome.passed(f"the image carries {args.label}={args.value}", evidence)
+        return Outcome.failed(
+            f"the image does not carry {args.label}={args.value}",
+            f"build the image from the lab app's Dockerfile (`labcheck workspace` makes a copy), "
+            f"it sets {args.label}={args.value}{see(ctx)}",
+            evidence,
+        )

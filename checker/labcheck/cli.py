@@ -1,0 +1,312 @@
+"""The `labcheck` command line: a thin click layer over spec, environment, grading, reports.
+
+Exit codes: 0 every check passed; 1 a check failed; 2 usage or lab-spec error;
+3 could not grade (Docker, registry or credentials); 130 interrupted.
+Heavy imports happen inside commands so `labcheck --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from labcheck import __version__
+
+if TYPE_CHECKING:
+    from labcheck.environment.state import LabState
+    from labcheck.observe.gather import Target
+    from labcheck.spec.model import LabSpec
+
+ISSUES_URL = "the project's issue tracker (README: Reporting bugs)"
+
+
+def _ports(values: Sequence[str]) -> dict[str, int]:
+    ports: dict[str, int] = {}
+    for value in values:
+        name, sep, number = value.rpartition("=")
+        name = name if sep else "registry"
+        if not number.isdigit() or not 1 <= int(number) <= 65535:
+            raise click.BadParameter(f"{value!r}: expected SERVICE=PORT, e.g. registry=5002", param_hint="--port")
+        ports[name] = int(number)
+    return ports
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="labcheck")
+def cli() -> None:
+    """Hands-on labs for "Docker registries", graded from the real registries' state.
+
+    \b
+    labcheck up part7                 start the lab's registries
+    eval "$(labcheck env part7)"      export REGISTRY, HUB_REGISTRY, HUB_USERNAME, HUB_PASSWORD
+    labcheck workspace part7 DIR      a git repo with the lab's app to build
+    labcheck run part7                grade your work (exit 0 passed, 1 failed, 3 not graded)
+    labcheck down part7               remove the lab and its data
+    """
+
+
+@cli.command("list")
+def list_cmd() -> None:
+    """List the labs and their exercises."""
+    from labcheck.spec import available_labs, load_lab
+
+    for lab_id in available_labs():
+        spec = load_lab(lab_id)
+        click.echo(f"{spec.id}  {spec.title}  ({len(spec.exercises)} exercises, {spec.max_points} points)")
+        for ex in spec.exercises:
+            click.echo(f"  {ex.id:<18} {ex.title}")
+
+
+@cli.command()
+@click.argument("lab")
+@click.option("--port", "ports", multiple=True, metavar="SERVICE=PORT", help="Host port for a service.")
+@click.option("--image", default=None, help="Registry image (default: the lab's, registry:2).")
+@click.option("--host", "bind_host", default="127.0.0.1", show_default=True, help="Address to publish on.")
+def up(lab: str, ports: tuple[str, ...], image: str | None, bind_host: str) -> None:
+    """Start the lab's services (they run until `labcheck down`)."""
+    from labcheck.environment.lab import up as lab_up
+    from labcheck.spec import load_lab
+
+    spec = load_lab(lab)
+    result = lab_up(spec, ports=_ports(ports), image=image, bind_host=bind_host)
+    verb = "already running" if result.already_running else "started"
+    click.echo(f"lab {spec.id} {verb}:")
+    for name, svc in result.state.services.items():
+        login = f"  login: {svc.username} (password: labcheck env {spec.id})" if svc.username else ""
+        click.echo(f"  {name:<10} {svc.address:<16} {spec.services[name].description}{login}")
+    click.echo(f'next: eval "$(labcheck env {spec.id})"')
+
+
+@cli.command()
+@click.argument("lab")
+def down(lab: str) -> None:
+    """Remove the lab's services and their data."""
+    from labcheck.environment.lab import down as lab_down
+
+    removed = lab_down(lab)
+    click.echo(f"removed {', '.join(removed)}" if removed else f"lab {lab} was not running")
+
+
+@cli.command()
+def status() -> None:
+    """List the lab services that exist."""
+    from labcheck.environment.lab import status as lab_status
+
+    rows = lab_status()
+    if not rows:
+        click.echo("no lab is running")
+        return
+    click.echo(f"{'LAB':<12} {'SERVICE':<10} {'STATUS':<9} {'PORTS':<22} CONTAINER")
+    for r in rows:
+        click.echo(f"{r.instance:<12} {r.service:<10} {r.status:<9} {r.ports:<22} {r.container}")
+
+
+@cli.command()
+@click.argument("lab")
+def env(lab: str) -> None:
+    """Print `export` lines for the lab: eval "$(labcheck env LAB)". Includes the password."""
+    from labcheck.environment.state import require_state
+
+    state = require_state(lab)
+    for name, value in state.env().items():
+        click.echo(f"export {name}={shlex.quote(value)}")
+
+
+@cli.command()
+@click.argument("lab")
+@click.argument("directory", type=click.Path(path_type=Path))
+def workspace(lab: str, directory: Path) -> None:
+    """Create DIRECTORY: a git repository holding the lab's app."""
+    from labcheck.spec import load_lab
+    from labcheck.workspace import create_workspace
+
+    spec = load_lab(lab)
+    path = create_workspace(spec.id, directory)
+    click.echo(f"workspace ready: {path} (a git repository with the {spec.id} app); cd {shlex.quote(str(path))}")
+
+
+def _targets(
+    spec: LabSpec, registry: str | None, namespace: str | None, insecure: bool
+) -> tuple[dict[str, Target], dict[str, str], dict[str, str], LabState | None]:
+    from labcheck.environment.state import require_state
+    from labcheck.observe.gather import Target
+    from labcheck.registry import Credentials, credentials_for
+
+    if registry:
+        creds = credentials_for(registry)
+        targets = {n: Target(registry, creds, True if insecure else None) for n in spec.services}
+        addresses = dict.fromkeys(spec.services, registry)
+        users = {n: namespace or s.username for n, s in spec.services.items() if s.username}
+        return targets, addresses, {k: v for k, v in users.items() if v}, None
+    state = require_state(spec.id)
+    targets = {
+        n: Target(s.address, Credentials(s.username, s.password) if s.username and s.password else None)
+        for n, s in state.services.items()
+    }
+    users = {n: s.username for n, s in state.services.items() if s.username}
+    return targets, state.hosts(), users, state
+
+
+@cli.command()
+@click.argument("lab")
+@click.argument("exercises", nargs=-1)
+@click.option(
+    "--registry",
+    default=None,
+    metavar="HOST[:PORT]",
+    help="Grade this registry instead of the lab's.",
+)
+@click.option("--namespace", default=None, help="Your namespace there (e.g. your Docker Hub user).")
+@click.option("--insecure", is_flag=True, help="Plain HTTP to --registry (only for hosts you trust).")
+@click.option(
+    "--workspace",
+    "workspace_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Your lab workspace (default: the current directory).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "junit"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Write the report here.",
+)
+def run(
+    lab: str,
+    exercises: tuple[str, ...],
+    registry: str | None,
+    namespace: str | None,
+    insecure: bool,
+    workspace_path: Path | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Grade the lab (or only the EXERCISES named)."""
+    from labcheck.errors import WorkspaceError
+    from labcheck.grading import grade, select
+    from labcheck.observe.workspace import is_git_repository
+    from labcheck.reporters import reporter_for
+    from labcheck.spec import load_lab
+    from labcheck.spec.render import render_lab, template_context
+
+    spec = load_lab(lab)
+    select(spec, exercises)  # unknown exercise ids are usage errors, before any I/O
+    if workspace_path is not None and not (workspace_path.is_dir() and is_git_repository(workspace_path)):
+        raise WorkspaceError(f"--workspace {workspace_path} is not a git repository")
+    targets, addresses, users, _ = _targets(spec, registry, namespace, insecure)
+    rendered = render_lab(spec, template_context(spec, addresses, users))
+    result = grade(rendered, select(rendered, exercises), targets, workspace=workspace_path)
+    color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    report = reporter_for(fmt, color=color).render(result)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report, encoding="utf-8")
+        click.echo(f"report written to {output}: {result.points}/{result.max_points} points", err=True)
+    else:
+        click.echo(report, nl=False)
+    sys.exit(result.exit_code)
+
+
+@cli.command()
+@click.argument("lab")
+@click.argument("exercise")
+def hint(lab: str, exercise: str) -> None:
+    """Show an exercise's instructions and what its checks look for."""
+    from labcheck.environment.state import load_state
+    from labcheck.grading import select
+    from labcheck.spec import load_lab
+    from labcheck.spec.render import example_context, render_lab, template_context
+
+    spec = load_lab(lab)
+    state = load_state(spec.id)
+    if state is not None:
+        users = {n: s.username for n, s in state.services.items() if s.username}
+        context = template_context(spec, state.hosts(), users)
+    else:
+        context = example_context(spec)
+    ex = select(render_lab(spec, context), [exercise])[0]
+    click.echo(f"{ex.id}: {ex.title}\n\n{ex.summary}\n")
+    if ex.instructions:
+        click.echo(ex.instructions.rstrip() + "\n")
+    click.echo("Graded:")
+    for c in ex.checks:
+        click.echo(f"  - {c.title} ({c.points} point{'s' if c.points != 1 else ''})")
+    if ex.lesson:
+        click.echo(f"\nLesson: {ex.lesson} on the course site")
+
+
+@cli.command()
+@click.argument("lab")
+@click.option("--solution", "only", multiple=True, help="Verify only this solution (repeatable).")
+def verify(lab: str, only: tuple[str, ...]) -> None:
+    """Self-test: every check fails on an empty lab, passes on the reference, fails on each mistake."""
+    from labcheck.errors import VerifyError
+    from labcheck.spec import load_lab
+    from labcheck.verify import verify_lab
+
+    spec = load_lab(lab)
+
+    def progress(line: str) -> None:
+        click.echo(line)
+
+    outcomes = verify_lab(spec, only=only, progress=progress)
+    bad = [o for o in outcomes if not o.ok]
+    click.echo(f"{len(outcomes) - len(bad)} passed, {len(bad)} failed")
+    if bad:
+        raise VerifyError(f"{len(bad)} solution(s) did not grade as declared: {', '.join(o.name for o in bad)}")
+
+
+def _raise_interrupt(signum: int, frame: Any) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: one place turns known errors into one line, a tip and an exit code."""
+    from labcheck.errors import LabcheckError
+
+    signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM cleans up like Ctrl-C
+    try:
+        cli.main(args=argv, prog_name="labcheck", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except click.exceptions.Abort:
+        click.echo("labcheck: interrupted", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:
+        click.echo("labcheck: interrupted; nothing was left running", err=True)
+        sys.exit(130)
+    except LabcheckError as exc:
+        click.echo(f"labcheck: error: {exc.message}", err=True)
+        if exc.tip:
+            click.echo(f"tip: {exc.tip}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if os.environ.get("LABCHECK_DEBUG"):
+            raise
+        click.echo(f"labcheck: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo(
+            f"this is a bug in labcheck: please report it to {ISSUES_URL} (LABCHECK_DEBUG=1 shows where)",
+            err=True,
+        )
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

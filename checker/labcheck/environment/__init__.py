@@ -1,0 +1,1 @@
+"""The lab's environment: registry containers started with testcontainers, and their state."""

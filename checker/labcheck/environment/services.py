@@ -1,0 +1,145 @@
+"""Start and remove the lab's registry containers (testcontainers, labelled, loopback only)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import time
+from typing import Any
+
+import bcrypt
+import httpx
+
+from labcheck.environment.state import LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE, ServiceState
+from labcheck.errors import EnvironmentError_, ImageMissing, PortInUse
+from labcheck.spec.model import ServiceSpec
+
+# The reaper container (testcontainers/ryuk) cannot be pulled offline, and lab services must
+# outlive the command anyway: labcheck removes its containers itself, by label.
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+
+READY_TIMEOUT = 30.0
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True when nothing listens on host:port (checked by binding it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the kernel says is free now (for ephemeral labs)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def ensure_image(client: Any, image: str) -> None:
+    """The image is present, or pulled; ImageMissing when neither works (offline machines)."""
+    import docker.errors
+
+    try:
+        client.images.get(image)
+        return
+    except docker.errors.ImageNotFound:
+        pass
+    try:
+        client.images.pull(image)
+    except docker.errors.DockerException as exc:
+        raise ImageMissing(f"image {image} is not present and cannot be pulled") from exc
+
+
+def start_registry(
+    name: str, spec: ServiceSpec, *, lab: str, instance: str, image: str, bind_host: str, port: int
+) -> ServiceState:
+    """Start one registry container and wait until it answers /v2/."""
+    from testcontainers.core.container import DockerContainer
+
+    if not port_is_free(bind_host, port):
+        raise PortInUse(
+            f"port {port} for service {name!r} is already in use on {bind_host}",
+            tip=f"stop what uses it, or choose another port: --port {name}={port + 100}",
+        )
+    container = (
+        DockerContainer(image)
+        .with_name(f"labcheck-{instance}-{name}")
+        .with_kwargs(labels={LABEL_LAB: lab, LABEL_INSTANCE: instance, LABEL_SERVICE: name})
+    )
+    # (ip, port) binds to that address only; testcontainers' own helper binds 0.0.0.0
+    container.ports["5000/tcp"] = (bind_host, port)  # type: ignore[assignment]
+    container.with_env("REGISTRY_STORAGE_DELETE_ENABLED", "true")
+    username = password = None
+    if spec.auth == "htpasswd":
+        username = spec.username
+        password = secrets.token_urlsafe(18)
+        hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
+        container.with_copy_into_container(f"{username}:{hashed}\n".encode(), "/auth/htpasswd")
+        container.with_env("REGISTRY_AUTH", "htpasswd")
+        container.with_env("REGISTRY_AUTH_HTPASSWD_REALM", f"labcheck {name}")
+        container.with_env("REGISTRY_AUTH_HTPASSWD_PATH", "/auth/htpasswd")
+    try:
+        container.start()
+    except Exception as exc:
+        _remove_quietly(container)
+        if "port is already allocated" in str(exc) or "address already in use" in str(exc):
+            raise PortInUse(
+                f"port {port} for service {name!r} is already in use",
+                tip=f"choose another port: --port {name}={port + 100}",
+            ) from exc
+        raise EnvironmentError_(f"could not start service {name!r}: {str(exc).splitlines()[0]}") from exc
+    wrapped = container.get_wrapped_container()
+    try:
+        _wait_ready(bind_host, port, wrapped)
+    except BaseException:
+        _remove_quietly(container)
+        raise
+    return ServiceState(
+        name=name,
+        env_var=spec.env_var,
+        host=bind_host,
+        port=port,
+        container_id=str(wrapped.id),
+        username=username,
+        password=password,
+    )
+
+
+def _remove_quietly(container: Any) -> None:
+    try:
+        wrapped = container.get_wrapped_container()
+        if wrapped is not None:
+            wrapped.remove(force=True, v=True)
+    except Exception:
+        pass
+
+
+def _wait_ready(host: str, port: int, container: Any) -> None:
+    probe_host = "127.0.0.1" if host in ("0.0.0.0", "localhost") else host
+    deadline = time.monotonic() + READY_TIMEOUT
+    url = f"http://{probe_host}:{port}/v2/"
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2.0).status_code in (200, 401):
+                return
+        except httpx.HTTPError:
+            pass
+        container.reload()
+        if container.status == "exited":
+            logs = container.logs(tail=3).decode(errors="replace").strip()
+            raise EnvironmentError_(f"the registry on port {port} exited: {logs.splitlines()[-1] if logs else '?'}")
+        time.sleep(0.1)
+    raise EnvironmentError_(f"the registry on port {port} did not answer /v2/ within {READY_TIMEOUT:.0f} s")
+
+
+def remove_instance(client: Any, instance: str) -> list[str]:
+    """Remove every container (and its volumes) of a lab instance; their names."""
+    removed = []
+    for container in client.containers.list(all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"}):
+        removed.append(container.name)
+        container.remove(force=True, v=True)
+    return removed

@@ -1,0 +1,114 @@
+"""A running lab's state (ports, generated passwords), kept in a private file.
+
+Containers carry labels so `status` and `down` find them from Docker alone; the state file
+adds what labels must not hold: the generated passwords (file mode 0600).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from labcheck.errors import LabNotRunning
+
+LABEL_PREFIX = "io.labcheck"
+LABEL_INSTANCE = f"{LABEL_PREFIX}.instance"
+LABEL_LAB = f"{LABEL_PREFIX}.lab"
+LABEL_SERVICE = f"{LABEL_PREFIX}.service"
+
+
+def state_dir() -> Path:
+    """$LABCHECK_STATE_DIR, else $XDG_STATE_HOME/labcheck, else ~/.local/state/labcheck."""
+    if env := os.environ.get("LABCHECK_STATE_DIR"):
+        return Path(env)
+    xdg = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(xdg) / "labcheck"
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """A started service: where it listens and, with auth, its generated login."""
+
+    name: str
+    env_var: str
+    host: str
+    port: int
+    container_id: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+    @property
+    def address(self) -> str:
+        """What learners type: localhost:PORT (Docker allows plain HTTP only to loopback)."""
+        host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "localhost") else self.host
+        return f"{host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class LabState:
+    """A running lab instance."""
+
+    lab: str
+    instance: str
+    services: dict[str, ServiceState]
+
+    def env(self) -> dict[str, str]:
+        """The variables `labcheck env` exports, passwords included."""
+        out: dict[str, str] = {}
+        for svc in self.services.values():
+            out[svc.env_var] = svc.address
+            prefix = svc.env_var.removesuffix("_REGISTRY")
+            if svc.username:
+                out[f"{prefix}_USERNAME"] = svc.username
+            if svc.password:
+                out[f"{prefix}_PASSWORD"] = svc.password
+        return out
+
+    def secrets(self) -> list[str]:
+        """Every secret of the lab: must never appear in output other than `env`."""
+        return [s.password for s in self.services.values() if s.password]
+
+    def hosts(self) -> dict[str, str]:
+        return {name: svc.address for name, svc in self.services.items()}
+
+
+def _path(instance: str) -> Path:
+    return state_dir() / f"{instance}.json"
+
+
+def save_state(state: LabState) -> None:
+    """Write the state file readable by its owner only."""
+    folder = state_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = _path(state.instance)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(asdict(state), fh, indent=2)
+    tmp.replace(path)
+
+
+def load_state(instance: str) -> LabState | None:
+    """The saved state of an instance, or None."""
+    try:
+        data = json.loads(_path(instance).read_text(encoding="utf-8"))
+        services = {name: ServiceState(**svc) for name, svc in data["services"].items()}
+        return LabState(lab=data["lab"], instance=data["instance"], services=services)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # a damaged state file is treated as absent; `up` rewrites it
+
+
+def require_state(instance: str) -> LabState:
+    """The saved state, or LabNotRunning with the command that starts it."""
+    state = load_state(instance)
+    if state is None:
+        raise LabNotRunning(f"lab {instance!r} is not running", tip=f"start it with `labcheck up {instance}`")
+    return state
+
+
+def delete_state(instance: str) -> None:
+    _path(instance).unlink(missing_ok=True)

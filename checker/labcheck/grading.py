@@ -1,0 +1,81 @@
+"""Grade a rendered lab: plan the checks, gather observations once, evaluate, collect results."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from labcheck.checks.base import Context
+from labcheck.checks.catalog import kind_of
+from labcheck.errors import UsageError
+from labcheck.observe.gather import Target, gather, merge
+from labcheck.observe.model import Observations
+from labcheck.results import CheckResult, ExerciseResult, LabResult, Outcome, Status
+from labcheck.spec.model import ExerciseSpec, LabSpec
+
+
+def select(spec: LabSpec, exercise_ids: Sequence[str]) -> list[ExerciseSpec]:
+    """The exercises to grade (all when none named); UsageError for an unknown id."""
+    if not exercise_ids:
+        return list(spec.exercises)
+    chosen = []
+    for ex_id in exercise_ids:
+        ex = spec.exercise(ex_id)
+        if ex is None:
+            known = ", ".join(e.id for e in spec.exercises)
+            raise UsageError(f"unknown exercise {ex_id!r} in lab {spec.id} (exercises: {known})")
+        chosen.append(ex)
+    return chosen
+
+
+def evaluate(
+    spec: LabSpec,
+    exercises: Sequence[ExerciseSpec],
+    obs: Observations,
+    hosts: Mapping[str, str],
+    target: str = "",
+) -> LabResult:
+    """Pure: results of the exercises' checks on these observations."""
+    results = []
+    for ex in exercises:
+        ctx = Context(hosts=hosts, lesson=ex.lesson)
+        checks = []
+        for check in ex.checks:
+            kind = kind_of(check)
+            try:
+                outcome = kind.evaluate(kind.parse(check.args), obs, ctx)
+            except Exception as exc:  # a bug in a check must not read as the learner's fault
+                outcome = Outcome.errored(f"internal error in check kind {check.kind}: {exc!r}")
+            hint = outcome.hint
+            if outcome.status is Status.FAIL and check.hint:
+                hint = f"{hint} {check.hint}".strip()
+            checks.append(
+                CheckResult(
+                    id=check.id,
+                    title=check.title,
+                    status=outcome.status,
+                    points=check.points if outcome.status is Status.PASS else 0,
+                    max_points=check.points,
+                    message=outcome.message,
+                    hint=hint if outcome.status is Status.FAIL else "",
+                    evidence=dict(outcome.evidence),
+                )
+            )
+        results.append(ExerciseResult(id=ex.id, title=ex.title, lesson=ex.lesson, checks=tuple(checks)))
+    return LabResult(lab=spec.id, title=spec.title, exercises=tuple(results), target=target)
+
+
+def grade(
+    spec: LabSpec,
+    exercises: Sequence[ExerciseSpec],
+    targets: Mapping[str, Target],
+    *,
+    workspace: Path | None = None,
+    docker_config: str | None = None,
+) -> LabResult:
+    """Gather what the exercises' checks need, once, then evaluate them."""
+    needs = merge(kind_of(c).needs(kind_of(c).parse(c.args)) for ex in exercises for c in ex.checks)
+    obs = gather(needs, targets, workspace=workspace, docker_config=docker_config)
+    hosts = {name: t.host for name, t in targets.items()}
+    target = ", ".join(sorted({t.host for t in targets.values()}))
+    return evaluate(spec, exercises, obs, hosts, target)

@@ -1,0 +1,58 @@
+"""Observe the local Docker daemon (images, RepoDigests, labels) and the Docker config."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from labcheck.observe.model import DockerState, LocalImage, Unavailable
+
+
+def docker_config_dir(override: str | None = None) -> Path:
+    """$DOCKER_CONFIG, else ~/.docker: where `docker login` stores credentials."""
+    return Path(override or os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def logged_in_hosts(config_dir: Path) -> frozenset[str]:
+    """Hosts the Docker config holds credentials for (`docker logout` removes the entry)."""
+    try:
+        data = json.loads((config_dir / "config.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return frozenset()
+    except (OSError, ValueError):
+        return frozenset()
+    auths = data.get("auths") if isinstance(data, dict) else None
+    if not isinstance(auths, dict):
+        return frozenset()
+    hosts = set()
+    for key in auths:
+        host = str(key).removeprefix("https://").removeprefix("http://").split("/")[0]
+        hosts.add(host)
+    return frozenset(hosts)
+
+
+def observe_docker(client: Any, config_dir: Path) -> DockerState | Unavailable:
+    """Every local image with its tags, RepoDigests and labels.
+
+    `client` is a docker SDK DockerClient (typed Any: the SDK ships no types).
+    """
+    import docker.errors
+
+    try:
+        raw = client.api.images(all=False)
+        images = []
+        for item in raw:
+            labels = item.get("Labels") or {}
+            images.append(
+                LocalImage(
+                    id=item["Id"],
+                    tags=tuple(t for t in item.get("RepoTags") or () if t != "<none>:<none>"),
+                    repo_digests=tuple(d for d in item.get("RepoDigests") or () if not d.startswith("<none>")),
+                    labels=dict(labels),
+                )
+            )
+    except (docker.errors.DockerException, OSError) as exc:
+        return Unavailable(f"cannot read local images from the Docker daemon: {exc}")
+    return DockerState(images=tuple(images), logged_in=logged_in_hosts(config_dir))

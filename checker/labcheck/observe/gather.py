@@ -1,0 +1,96 @@
+"""Gather, once per run, every observation the selected checks need."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from labcheck.checks.base import Needs
+from labcheck.errors import LabcheckError
+from labcheck.observe.docker import docker_config_dir, observe_docker
+from labcheck.observe.model import Observations, RepoRef, RepoState, Unavailable
+from labcheck.observe.registry import observe_repository
+from labcheck.observe.workspace import is_git_repository, observe_workspace
+from labcheck.registry import Credentials, RegistryClient
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a service's repositories are read, and with which login."""
+
+    host: str
+    credentials: Credentials | None = None
+    insecure: bool | None = None
+
+
+def merge(needs: Iterable[Needs]) -> Needs:
+    """One Needs covering all: each repository once, with the union of its file paths."""
+    repos: dict[tuple[str, str], frozenset[str]] = {}
+    docker = False
+    ws: frozenset[str] | None = None
+    for n in needs:
+        for key, files in n.repos.items():
+            repos[key] = repos.get(key, frozenset()) | files
+        docker = docker or n.docker
+        if n.workspace_files is not None:
+            ws = (ws or frozenset()) | n.workspace_files
+    return Needs(repos=repos, docker=docker, workspace_files=ws)
+
+
+def gather(
+    needs: Needs,
+    targets: Mapping[str, Target],
+    *,
+    workspace: Path | None,
+    docker_config: str | None = None,
+    timeout: float = 10.0,
+) -> Observations:
+    """Observations for `needs`: registries concurrently, then the daemon and the workspace."""
+    by_host: dict[Target, list[tuple[str, str]]] = {}
+    for service, repository in needs.repos:
+        by_host.setdefault(targets[service], []).append((service, repository))
+    repos: dict[tuple[str, str], RepoState | Unavailable] = {}
+    clients = {
+        t: RegistryClient(t.host, credentials=t.credentials, insecure=t.insecure, timeout=timeout) for t in by_host
+    }
+    try:
+        jobs = [(t, key) for t, keys in by_host.items() for key in keys]
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(jobs)))) as pool:
+            states = pool.map(
+                lambda job: _observe(clients[job[0]], RepoRef(job[1][0], job[0].host, job[1][1]), needs),
+                jobs,
+            )
+            repos = {key: st for (_, key), st in zip(jobs, states, strict=True)}
+    finally:
+        for client in clients.values():
+            client.close()
+    docker_obs = _docker(docker_config) if needs.docker else None
+    ws_obs = None
+    if needs.workspace_files is not None:
+        path = workspace or Path.cwd()
+        if is_git_repository(path):
+            ws_obs = observe_workspace(path, needs.workspace_files)
+        else:
+            ws_obs = Unavailable(
+                f"{path} is not a git repository: run labcheck in your lab workspace or pass --workspace"
+            )
+    return Observations(repos=repos, docker=docker_obs, workspace=ws_obs)
+
+
+def _observe(client: RegistryClient, ref: RepoRef, needs: Needs) -> RepoState | Unavailable:
+    return observe_repository(client, ref, needs.repos[(ref.service, ref.repository)])
+
+
+def _docker(config: str | None):  # type: ignore[no-untyped-def]
+    from labcheck.environment.docker_client import docker_client
+
+    try:
+        client = docker_client()
+    except LabcheckError as exc:
+        return Unavailable(exc.message)
+    try:
+        return observe_docker(client, docker_config_dir(config))
+    finally:
+        client.close()

@@ -1,0 +1,125 @@
+"""Observations: the state of registries, the Docker daemon and the workspace, gathered once.
+
+Checks read these and nothing else. An observation that could not be made is `Unavailable`,
+which turns every check that needs it into an "error" result, never a "fail".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """An observation we could not make, and why (one line, no secrets)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    """A repository on one of the lab's services (or on --registry)."""
+
+    service: str
+    host: str
+    repository: str
+
+    def ref(self, tag: str) -> str:
+        return f"{self.host}/{self.repository}:{tag}"
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    """What a tag resolves to in the registry."""
+
+    tag: str
+    digest: str  # the top-level manifest digest: what `docker push` printed
+    media_type: str
+    # Config digests of the platform images, attestations left out: two tags are the same
+    # image when these are equal even if the top-level digests differ only by attestations.
+    image_ids: frozenset[str]
+    created: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, bytes | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RepoState:
+    """A repository's tags. `exists` is False when the registry does not know the name."""
+
+    ref: RepoRef
+    exists: bool
+    tags: Mapping[str, TagInfo] = field(default_factory=dict)
+
+    def same_image(self, a: str, b: str) -> bool:
+        ta, tb = self.tags[a], self.tags[b]
+        return ta.digest == tb.digest or (bool(ta.image_ids) and ta.image_ids == tb.image_ids)
+
+
+@dataclass(frozen=True)
+class LocalImage:
+    """An image in the local Docker daemon."""
+
+    id: str
+    tags: tuple[str, ...]
+    repo_digests: tuple[str, ...]
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DockerState:
+    """The local daemon's images and the hosts the Docker config holds credentials for."""
+
+    images: tuple[LocalImage, ...]
+    logged_in: frozenset[str]
+
+    def tagged(self, ref: str) -> LocalImage | None:
+        """The local image carrying this tag (`host/repo:tag`), if any."""
+        return next((img for img in self.images if ref in img.tags), None)
+
+    def tags_named(self, suffix: str) -> list[str]:
+        """Every local tag that ends with `suffix` (e.g. '/my-app:v1.0.0' or 'my-app:v1.0.0')."""
+        return sorted(t for img in self.images for t in img.tags if t == suffix or t.endswith(suffix))
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A commit of the workspace and the requested files as they are in it."""
+
+    sha: str
+    subject: str
+    files: Mapping[str, bytes | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InlinePassword:
+    """A `docker login` with the password on the command line, found in a workspace file."""
+
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class WorkspaceState:
+    """The learner's git repository: HEAD's history, newest first."""
+
+    path: str
+    commits: tuple[Commit, ...]
+    inline_passwords: tuple[InlinePassword, ...] = ()
+
+    def commit_for_tag(self, tag: str) -> Commit | None:
+        """The commit whose SHA starts with this tag (a short SHA: 7 to 40 hex digits)."""
+        t = tag.lower()
+        if not 7 <= len(t) <= 40 or any(c not in "0123456789abcdef" for c in t):
+            return None
+        return next((c for c in self.commits if c.sha.startswith(t)), None)
+
+
+@dataclass(frozen=True)
+class Observations:
+    """Everything a run observed, keyed the way checks ask for it."""
+
+    repos: Mapping[tuple[str, str], RepoState | Unavailable] = field(default_factory=dict)
+    docker: DockerState | Unavailable | None = None
+    workspace: WorkspaceState | Unavailable | None = None

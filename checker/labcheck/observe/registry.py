@@ -1,0 +1,118 @@
+"""Observe repositories through the registry API: tags, digests, image configs and files."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tarfile
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from labcheck.errors import RegistryError
+from labcheck.observe.model import RepoRef, RepoState, TagInfo, Unavailable
+from labcheck.registry import Manifest, RegistryClient
+
+MAX_FILE_BYTES = 1 << 20  # the app files a check compares are small; refuse huge ones
+
+
+@dataclass
+class _ImageFacts:
+    media_type: str
+    image_ids: frozenset[str]
+    created: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    files: dict[str, bytes | None] = field(default_factory=dict)
+
+
+def observe_repository(
+    client: RegistryClient, ref: RepoRef, files: frozenset[str], workers: int = 8
+) -> RepoState | Unavailable:
+    """All tags of a repository with digests and image facts; Unavailable if we could not ask."""
+    try:
+        tags = client.list_tags(ref.repository)
+        if tags is None:
+            return RepoState(ref, exists=False)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            digests = dict(zip(tags, pool.map(lambda t: client.resolve(ref.repository, t), tags), strict=True))
+            unique = sorted({d for d in digests.values() if d})
+            facts = dict(
+                zip(
+                    unique,
+                    pool.map(lambda d: _facts(client, ref.repository, d, files), unique),
+                    strict=True,
+                )
+            )
+    except RegistryError as exc:
+        return Unavailable(f"could not read {ref.host}/{ref.repository}: {exc.message}")
+    infos = {
+        tag: TagInfo(
+            tag=tag,
+            digest=digest,
+            media_type=facts[digest].media_type,
+            image_ids=facts[digest].image_ids,
+            created=facts[digest].created,
+            labels=facts[digest].labels,
+            files=facts[digest].files,
+        )
+        for tag, digest in digests.items()
+        if digest  # a tag deleted between listing and resolving is simply gone
+    }
+    return RepoState(ref, exists=True, tags=infos)
+
+
+def _facts(client: RegistryClient, repository: str, digest: str, files: frozenset[str]) -> _ImageFacts:
+    top = client.manifest(repository, digest)
+    if top.is_index:
+        children = top.platform_children()
+        image_ids = frozenset(
+            cd for child in children if (cd := client.manifest(repository, child.digest).config_digest)
+        )
+        # The platform graded: linux/amd64 if present, else the first real platform.
+        chosen = next((c for c in children if c.platform and str(c.platform).startswith("linux/amd64")), None)
+        chosen = chosen or (children[0] if children else None)
+        image: Manifest | None = client.manifest(repository, chosen.digest) if chosen else None
+    else:
+        image = top
+        image_ids = frozenset([top.config_digest] if top.config_digest else [])
+    facts = _ImageFacts(media_type=top.media_type, image_ids=image_ids)
+    if image is None or image.config_digest is None:
+        return facts
+    config = json.loads(client.blob(repository, image.config_digest, max_bytes=MAX_FILE_BYTES))
+    facts.created = config.get("created")
+    facts.labels = dict((config.get("config") or {}).get("Labels") or {})
+    if files:
+        facts.files = _read_files(client, repository, image, files)
+    return facts
+
+
+def _read_files(
+    client: RegistryClient, repository: str, image: Manifest, paths: Iterable[str]
+) -> dict[str, bytes | None]:
+    """The files as the image's filesystem has them: upper layers first, whiteouts respected."""
+    wanted = {p.lstrip("/"): p for p in paths}
+    found: dict[str, bytes | None] = {}
+    for layer in reversed(image.layers):
+        if len(found) == len(wanted):
+            break
+        blob = client.blob(repository, layer.digest)
+        data = gzip.decompress(blob) if blob[:2] == b"\x1f\x8b" else blob
+        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+            for member in tar:
+                name = member.name.removeprefix("./").lstrip("/")
+                head, _, base = name.rpartition("/")
+                if base == ".wh..wh..opq":  # an opaque directory hides everything below it
+                    for hidden in wanted:
+                        if hidden.startswith(f"{head}/") and hidden not in found:
+                            found[hidden] = None
+                    continue
+                if base.startswith(".wh."):
+                    hidden = f"{head}/{base[4:]}" if head else base[4:]
+                    if hidden in wanted and hidden not in found:
+                        found[hidden] = None
+                    continue
+                if name in wanted and name not in found and member.isfile() and member.size <= MAX_FILE_BYTES:
+                    extracted = tar.extractfile(member)
+                    found[name] = extracted.read() if extracted else None
+    return {original: found.get(stripped) for stripped, original in wanted.items()}

@@ -1,0 +1,152 @@
+"""`labcheck verify`: prove every check fails on an empty lab, then grades each solution right.
+
+For each solution: a fresh lab on free ports, a fresh workspace and Docker config; grade
+empty (every check of the solution's exercises must fail: none may pass vacuously, none may
+error); run the script as a learner would; grade again and compare with what the solution
+declares. The lab and the images tagged for it are removed afterwards, whatever happens.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from labcheck.environment.docker_client import docker_client
+from labcheck.environment.lab import down, up
+from labcheck.environment.state import LabState
+from labcheck.errors import UsageError
+from labcheck.grading import grade
+from labcheck.observe.gather import Target
+from labcheck.registry import Credentials
+from labcheck.results import LabResult, Status
+from labcheck.spec.loader import load_solutions
+from labcheck.spec.model import LabSpec, SolutionSpec
+from labcheck.spec.render import render_lab, template_context
+from labcheck.workspace import create_workspace
+
+SCRIPT_TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class SolutionOutcome:
+    name: str
+    ok: bool
+    problems: tuple[str, ...]
+    seconds: float
+
+
+def _grade(spec: LabSpec, state: LabState, sol: SolutionSpec, workspace: Path, docker_config: Path) -> LabResult:
+    users = {n: s.username for n, s in state.services.items() if s.username}
+    rendered = render_lab(spec, template_context(spec, state.hosts(), users))
+    exercises = [ex for ex in rendered.exercises if ex.id in sol.exercises]
+    targets = {
+        n: Target(s.address, Credentials(s.username, s.password) if s.username and s.password else None)
+        for n, s in state.services.items()
+    }
+    return grade(rendered, exercises, targets, workspace=workspace, docker_config=str(docker_config))
+
+
+def _compare_empty(result: LabResult) -> list[str]:
+    problems = []
+    for ex in result.exercises:
+        for c in ex.checks:
+            if c.status is not Status.FAIL:
+                problems.append(f"on the empty lab {ex.id}/{c.id} should fail but is {c.status.value}: {c.message}")
+    return problems
+
+
+def _compare_solved(result: LabResult, sol: SolutionSpec) -> list[str]:
+    problems = []
+    for ex in result.exercises:
+        for c in ex.checks:
+            key = f"{ex.id}/{c.id}"
+            if key in sol.fails:
+                expected = sol.fails[key]
+                if c.status is not Status.FAIL:
+                    problems.append(f"{key} should fail but is {c.status.value}: {c.message}")
+                elif expected.lower() not in c.hint.lower():
+                    problems.append(f"{key} failed, but its hint lacks {expected!r}: {c.hint}")
+            elif c.status is not Status.PASS:
+                problems.append(f"{key} should pass but is {c.status.value}: {c.message} {c.hint}".rstrip())
+    return problems
+
+
+def _remove_lab_images(state: LabState) -> None:
+    """Local images tagged for this lab's registries (they name its ports)."""
+    client = docker_client()
+    prefixes = tuple(f"{s.address}/" for s in state.services.values())
+    try:
+        for image in client.images.list():
+            for tag in image.tags:
+                if tag.startswith(prefixes):
+                    client.images.remove(tag, force=True)
+    finally:
+        client.close()
+
+
+def verify_solution(spec: LabSpec, folder: Path, sol: SolutionSpec, progress: Callable[[str], None]) -> SolutionOutcome:
+    """Verify one solution in its own lab; never leaves the lab running."""
+    started = time.monotonic()
+    instance = f"{spec.id}-verify-{secrets.token_hex(3)}"
+    tmp = Path(tempfile.mkdtemp(prefix="labcheck-verify-"))
+    state: LabState | None = None
+    try:
+        state = up(spec, instance=instance, ephemeral_ports=True).state
+        ws = create_workspace(spec.id, tmp / "workspace")
+        docker_config = tmp / "docker-config"
+        docker_config.mkdir()
+        problems = _compare_empty(_grade(spec, state, sol, ws, docker_config))
+        env = {
+            **os.environ,
+            **state.env(),
+            "DOCKER_CONFIG": str(docker_config),
+            "LAB_WORKSPACE": str(ws),
+        }
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", str((folder / sol.script).resolve())],
+            cwd=ws,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=SCRIPT_TIMEOUT,
+            check=False,
+        )
+        if done.returncode != 0:
+            tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:])
+            for secret in state.secrets():
+                tail = tail.replace(secret, "****")
+            problems.append(f"the script exited {done.returncode}:\n{tail}")
+        else:
+            problems += _compare_solved(_grade(spec, state, sol, ws, docker_config), sol)
+    finally:
+        if state is not None:
+            _remove_lab_images(state)
+        down(instance)
+        shutil.rmtree(tmp, ignore_errors=True)
+    outcome = SolutionOutcome(sol.name, not problems, tuple(problems), time.monotonic() - started)
+    progress(
+        f"{'ok  ' if outcome.ok else 'FAIL'} {sol.name} ({sol.kind}: {', '.join(sol.exercises)}) {outcome.seconds:.1f}s"
+    )
+    for p in problems:
+        progress(f"     - {p}")
+    return outcome
+
+
+def verify_lab(
+    spec: LabSpec, *, only: Sequence[str] = (), progress: Callable[[str], None] = lambda _: None
+) -> list[SolutionOutcome]:
+    """Verify every solution of the lab (or only those named)."""
+    folder, manifest = load_solutions(spec)
+    names = {s.name for s in manifest.solutions}
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        raise UsageError(f"unknown solution {unknown[0]!r} (solutions: {', '.join(sorted(names))})")
+    chosen = [s for s in manifest.solutions if not only or s.name in only]
+    return [verify_solution(spec, folder, sol, progress) for sol in chosen]

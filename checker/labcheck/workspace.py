@@ -1,0 +1,39 @@
+"""Create a learner's workspace: a git repository holding a copy of the lab's app."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from labcheck.errors import UsageError, WorkspaceError
+from labcheck.spec.loader import labs_dir
+
+
+def app_dir(lab: str) -> Path:
+    """The lab's app folder (labs/<lab>/app)."""
+    return labs_dir() / lab / "app"
+
+
+def create_workspace(lab: str, dest: Path) -> Path:
+    """Copy the app into `dest` (new or empty), `git init` it and commit; returns dest."""
+    source = app_dir(lab)
+    if not source.is_dir():
+        raise UsageError(f"lab {lab!r} has no app folder ({source})")
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise WorkspaceError(f"{dest} exists and is not empty", tip="choose a new folder for the workspace")
+    shutil.copytree(source, dest, dirs_exist_ok=True)
+
+    def git(*args: str) -> None:
+        done = subprocess.run(["git", "-C", str(dest), *args], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise WorkspaceError(f"git {args[0]} failed in {dest}: {done.stderr.strip().splitlines()[-1:]}")
+
+    git("init", "-q", "-b", "main")
+    for key, value in (("user.name", "Lab Learner"), ("user.email", "learner@labcheck.invalid")):
+        has = subprocess.run(["git", "-C", str(dest), "config", key], capture_output=True, check=False)
+        if has.returncode != 0:  # keep the learner's own identity when git has one
+            git("config", key, value)
+    git("add", "-A")
+    git("commit", "-q", "-m", f"my-app as handed out for lab {lab}")
+    return dest
