@@ -125,24 +125,18 @@ def test_credentials_for_reads_auths(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("host", ["docker.io", "index.docker.io", "registry-1.docker.io"])
 def test_credentials_for_docker_hub_key(tmp_path: Path, host: str) -> None:
-    config_dir = _write_config(
-        tmp_path, {"auths": {"https://index.docker.io/v1/": _auth("hubuser", "hubpw")}}
-    )
+    config_dir = _write_config(tmp_path, {"auths": {"https://index.docker.io/v1/": _auth("hubuser", "hubpw")}})
     assert credentials_for(host, str(config_dir)) == Credentials("hubuser", "hubpw")
 
 
 def test_credentials_for_identity_token(tmp_path: Path) -> None:
-    config_dir = _write_config(
-        tmp_path, {"auths": {"myreg.example": {"auth": "", "identitytoken": "refresh-1"}}}
-    )
+    config_dir = _write_config(tmp_path, {"auths": {"myreg.example": {"auth": "", "identitytoken": "refresh-1"}}})
     creds = credentials_for("myreg.example", str(config_dir))
     assert creds is not None
     assert creds.identity_token == "refresh-1"
 
 
-def test_credentials_for_uses_docker_config_env(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_credentials_for_uses_docker_config_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config_dir = _write_config(tmp_path / "env", {"auths": {"localhost:5000": _auth("u", "p")}})
     monkeypatch.setenv("DOCKER_CONFIG", str(config_dir))
     assert credentials_for("localhost:5000") == Credentials("u", "p")

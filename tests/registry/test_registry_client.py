@@ -69,23 +69,17 @@ def make_client(
 ) -> tuple[RegistryClient, Recorder, list[float]]:
     recorder = Recorder(handler)
     sleeps: list[float] = []
-    client = RegistryClient(
-        host, transport=httpx.MockTransport(recorder), sleep=sleeps.append, **kwargs
-    )
+    client = RegistryClient(host, transport=httpx.MockTransport(recorder), sleep=sleeps.append, **kwargs)
     return client, recorder, sleeps
 
 
-def manifest_handler(
-    *, head_digest: str | None, get_digest: str | None, body: bytes = MANIFEST
-) -> Handler:
+def manifest_handler(*, head_digest: str | None, get_digest: str | None, body: bytes = MANIFEST) -> Handler:
     def handler(request: httpx.Request) -> httpx.Response:
         headers = {"Content-Type": media_types.DOCKER_MANIFEST}
         digest = head_digest if request.method == "HEAD" else get_digest
         if digest is not None:
             headers["Docker-Content-Digest"] = digest
-        return httpx.Response(
-            200, headers=headers, content=b"" if request.method == "HEAD" else body
-        )
+        return httpx.Response(200, headers=headers, content=b"" if request.method == "HEAD" else body)
 
     return handler
 
@@ -143,9 +137,7 @@ def test_docker_hub_one_segment_names_get_library() -> None:
 
 
 def test_resolve_uses_head_and_the_digest_header() -> None:
-    client, recorder, _ = make_client(
-        manifest_handler(head_digest=MANIFEST_DIGEST, get_digest=None)
-    )
+    client, recorder, _ = make_client(manifest_handler(head_digest=MANIFEST_DIGEST, get_digest=None))
     assert client.resolve("x", "1") == MANIFEST_DIGEST
     assert recorder.methods == ["HEAD"]
     assert recorder.requests[0].url.path == "/v2/x/manifests/1"
@@ -233,9 +225,7 @@ def test_manifest_with_large_content_length_is_refused() -> None:
         client.manifest("x", "1")
 
 
-@pytest.mark.parametrize(
-    "body", [b"{not json", b"<html><body>hello</body></html>", b"[1, 2]", b'{"hello": 1}']
-)
+@pytest.mark.parametrize("body", [b"{not json", b"<html><body>hello</body></html>", b"[1, 2]", b'{"hello": 1}'])
 def test_manifest_that_is_not_a_manifest(body: bytes) -> None:
     client, _, _ = make_client(lambda r: httpx.Response(200, content=body))
     with pytest.raises(RegistryProtocolError):
@@ -402,9 +392,7 @@ def test_error_bodies_become_clear_errors(
 
 def test_html_answer_is_a_protocol_error() -> None:
     page = b"<!doctype html><html><body>Welcome to nginx</body></html>"
-    client, _, _ = make_client(
-        lambda r: httpx.Response(200, content=page, headers={"Content-Type": "text/html"})
-    )
+    client, _, _ = make_client(lambda r: httpx.Response(200, content=page, headers={"Content-Type": "text/html"}))
     with pytest.raises(RegistryProtocolError, match="HTML"):
         client.ping()
     with pytest.raises(RegistryProtocolError, match="HTML"):
@@ -413,9 +401,7 @@ def test_html_answer_is_a_protocol_error() -> None:
 
 def test_ping_accepts_a_registry_and_refuses_a_404() -> None:
     client, _, _ = make_client(
-        lambda r: httpx.Response(
-            200, json={}, headers={"Docker-Distribution-API-Version": "registry/2.0"}
-        )
+        lambda r: httpx.Response(200, json={}, headers={"Docker-Distribution-API-Version": "registry/2.0"})
     )
     client.ping()
     client, _, _ = make_client(lambda r: httpx.Response(404, text="not found"))
@@ -423,9 +409,7 @@ def test_ping_accepts_a_registry_and_refuses_a_404() -> None:
         client.ping()
 
 
-@pytest.mark.parametrize(
-    "exc", [httpx.ConnectError("Connection refused"), httpx.ReadTimeout("read timed out")]
-)
+@pytest.mark.parametrize("exc", [httpx.ConnectError("Connection refused"), httpx.ReadTimeout("read timed out")])
 def test_transport_errors_are_unreachable(exc: httpx.TransportError) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise exc
@@ -479,10 +463,7 @@ class TokenRegistry:
             self.token_requests.append(request)
             if self.users is not None:
                 sent = request.headers.get("Authorization", "")
-                expected = [
-                    "Basic " + base64.b64encode(f"{u}:{p}".encode()).decode()
-                    for u, p in self.users.items()
-                ]
+                expected = ["Basic " + base64.b64encode(f"{u}:{p}".encode()).decode() for u, p in self.users.items()]
                 if sent not in expected:
                     return httpx.Response(401, json={"details": "incorrect username or password"})
             scope = " ".join(request.url.params.get_list("scope"))
@@ -491,9 +472,7 @@ class TokenRegistry:
         if request.headers.get("Authorization") == f"Bearer tok[{scope}]":
             return httpx.Response(200, json={"name": "x", "tags": ["1"]})
         challenge = f'Bearer realm="{self.realm}",service="reg.example",scope="{scope}"'
-        return httpx.Response(
-            401, headers={"WWW-Authenticate": challenge}, json=error_body("UNAUTHORIZED")
-        )
+        return httpx.Response(401, headers={"WWW-Authenticate": challenge}, json=error_body("UNAUTHORIZED"))
 
 
 def test_bearer_anonymous_flow_reuses_and_renews_tokens() -> None:
@@ -520,9 +499,7 @@ def test_bearer_anonymous_flow_reuses_and_renews_tokens() -> None:
 
 def test_bearer_with_credentials_sends_basic_to_the_token_service() -> None:
     registry = TokenRegistry(users={"alice": "pw-alice"})
-    client, _, _ = make_client(
-        registry, host="reg.example", credentials=Credentials("alice", "pw-alice")
-    )
+    client, _, _ = make_client(registry, host="reg.example", credentials=Credentials("alice", "pw-alice"))
     assert client.list_tags("a") == ["1"]
     sent = registry.token_requests[0].headers["Authorization"]
     assert base64.b64decode(sent.removeprefix("Basic ")) == b"alice:pw-alice"
@@ -530,9 +507,7 @@ def test_bearer_with_credentials_sends_basic_to_the_token_service() -> None:
 
 def test_bearer_with_wrong_credentials_is_an_auth_error_without_secrets() -> None:
     registry = TokenRegistry(users={"alice": "pw-alice"})
-    client, _, _ = make_client(
-        registry, host="reg.example", credentials=Credentials("alice", "wrong-pw")
-    )
+    client, _, _ = make_client(registry, host="reg.example", credentials=Credentials("alice", "wrong-pw"))
     with pytest.raises(RegistryAuthError) as info:
         client.list_tags("a")
     assert "wrong-pw" not in str(info.value)
@@ -555,12 +530,8 @@ def test_refused_token_is_an_auth_error_without_the_token() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.host == "auth.example":
             return httpx.Response(200, json={"access_token": "secret-token-123"})
-        challenge = (
-            'Bearer realm="https://auth.example/token",service="s",scope="repository:a:pull"'
-        )
-        return httpx.Response(
-            401, headers={"WWW-Authenticate": challenge}, json=error_body("UNAUTHORIZED")
-        )
+        challenge = 'Bearer realm="https://auth.example/token",service="s",scope="repository:a:pull"'
+        return httpx.Response(401, headers={"WWW-Authenticate": challenge}, json=error_body("UNAUTHORIZED"))
 
     client, recorder, _ = make_client(handler, host="reg.example")
     with pytest.raises(RegistryAuthError) as info:
@@ -595,9 +566,7 @@ def test_basic_auth_without_credentials_needs_credentials() -> None:
 
 
 def test_basic_auth_with_credentials() -> None:
-    client, recorder, _ = make_client(
-        basic_registry("bob", "pw-bob"), credentials=Credentials("bob", "pw-bob")
-    )
+    client, recorder, _ = make_client(basic_registry("bob", "pw-bob"), credentials=Credentials("bob", "pw-bob"))
     assert client.list_tags("x") == ["1"]
     assert client.list_tags("y") == ["1"]
     # After the first challenge, credentials go along with every request.
@@ -609,9 +578,7 @@ def test_basic_auth_with_credentials() -> None:
 
 
 def test_basic_auth_with_wrong_password_hides_it() -> None:
-    client, _, _ = make_client(
-        basic_registry("bob", "pw-bob"), credentials=Credentials("bob", "hunter2")
-    )
+    client, _, _ = make_client(basic_registry("bob", "pw-bob"), credentials=Credentials("bob", "hunter2"))
     with pytest.raises(RegistryAuthError) as info:
         client.list_tags("x")
     assert "hunter2" not in str(info.value)
@@ -622,9 +589,7 @@ def test_basic_auth_with_wrong_password_hides_it() -> None:
 def test_credentials_are_not_sent_to_a_plain_http_realm() -> None:
     registry = TokenRegistry(users={"alice": "pw-alice"})
     registry.realm = "http://auth.example/token"
-    client, _, _ = make_client(
-        registry, host="reg.example", credentials=Credentials("alice", "pw-alice")
-    )
+    client, _, _ = make_client(registry, host="reg.example", credentials=Credentials("alice", "pw-alice"))
     with pytest.raises(RegistryAuthError, match="plain http"):
         client.list_tags("a")
     assert registry.token_requests == []

@@ -57,9 +57,7 @@ def docker_engine() -> Any:
 
 
 @contextmanager
-def running_registry(
-    env: dict[str, str] | None = None, files: dict[str, bytes] | None = None
-) -> Iterator[int]:
+def running_registry(env: dict[str, str] | None = None, files: dict[str, bytes] | None = None) -> Iterator[int]:
     """Start a registry:2 on 127.0.0.1:<free port>; always removed afterwards."""
     os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"  # no reaper image offline
     from testcontainers.core.container import DockerContainer
@@ -111,9 +109,7 @@ def pushed_busybox(docker_engine: Any, registry_port: int) -> Iterator[tuple[str
     reference = f"localhost:{registry_port}/x:1"
     subprocess.run(["docker", "tag", BUSYBOX, reference], check=True)
     try:
-        pushed = subprocess.run(
-            ["docker", "push", reference], check=True, capture_output=True, text=True
-        )
+        pushed = subprocess.run(["docker", "push", reference], check=True, capture_output=True, text=True)
         match = re.search(r"digest: (sha256:[0-9a-f]{64})", pushed.stdout)
         assert match, f"no digest in docker push output: {pushed.stdout}"
         yield reference, match.group(1)
@@ -121,9 +117,7 @@ def pushed_busybox(docker_engine: Any, registry_port: int) -> Iterator[tuple[str
         subprocess.run(["docker", "rmi", reference], check=False, capture_output=True)
 
 
-def test_resolve_equals_docker_push_and_skopeo(
-    registry_port: int, pushed_busybox: tuple[str, str]
-) -> None:
+def test_resolve_equals_docker_push_and_skopeo(registry_port: int, pushed_busybox: tuple[str, str]) -> None:
     reference, pushed_digest = pushed_busybox
     if not os.path.exists("/usr/bin/skopeo"):
         pytest.skip("skopeo is not installed")
@@ -174,9 +168,7 @@ def upload_blob(http: httpx.Client, name: str, content: bytes) -> dict[str, Any]
 
 
 def put_manifest(http: httpx.Client, name: str, ref: str, media_type: str, body: bytes) -> None:
-    answer = http.put(
-        f"/v2/{name}/manifests/{ref}", content=body, headers={"Content-Type": media_type}
-    )
+    answer = http.put(f"/v2/{name}/manifests/{ref}", content=body, headers={"Content-Type": media_type})
     assert answer.status_code == 201, answer.text
 
 
@@ -271,9 +263,7 @@ def test_htpasswd_registry(docker_engine: Any) -> None:
         "REGISTRY_AUTH_HTPASSWD_PATH": "/auth/htpasswd",
     }
     with running_registry(env, {"/auth/htpasswd": line}) as port:
-        with httpx.Client(
-            base_url=f"http://127.0.0.1:{port}", auth=("learner", password), timeout=10
-        ) as http:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", auth=("learner", password), timeout=10) as http:
             index_raw, _ = push_index(http, "secret/app", "v1")
         with RegistryClient(f"localhost:{port}") as anonymous:
             with pytest.raises(RegistryAuthError, match="requires credentials"):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from labcheck.environment.docker_client import docker_client
-from labcheck.environment.services import ensure_image, free_port, remove_instance, start_registry
+from labcheck.environment.services import ensure_image, free_port, remove_instance, start_registry, wait_ready
 from labcheck.environment.state import (
     LABEL_INSTANCE,
     LABEL_LAB,
@@ -17,7 +17,7 @@ from labcheck.environment.state import (
     load_state,
     save_state,
 )
-from labcheck.errors import UsageError
+from labcheck.errors import EnvironmentError_, UsageError
 from labcheck.spec.model import LabSpec
 
 
@@ -50,9 +50,20 @@ def up(
         )
     client = docker_client()
     existing = load_state(instance)
-    if existing is not None and _all_running(client, existing):
+    found = {c.id: c for c in client.containers.list(all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"})}
+    if existing is not None and all(s.container_id in found for s in existing.services.values()):
+        for running in existing.services.values():  # restart after `docker stop` or a reboot
+            container = found[running.container_id]
+            if container.status != "running":
+                container.start()
+                wait_ready(running.host, running.port, container)
         return UpResult(existing, already_running=True)
-    remove_instance(client, instance)  # leftovers of a crashed or half-removed instance
+    if found and existing is None:
+        raise EnvironmentError_(
+            f"containers of lab {instance!r} exist, but not the state that holds their passwords",
+            tip=f"remove them with `labcheck down {instance}`, then run `labcheck up {instance}` again",
+        )
+    remove_instance(client, instance)  # a half-removed instance: start afresh
     images = {name: image or svc.image or spec.registry_image for name, svc in spec.services.items()}
     for img in sorted(set(images.values())):
         ensure_image(client, img)
@@ -76,14 +87,6 @@ def up(
         delete_state(instance)
         raise
     return UpResult(state, already_running=False)
-
-
-def _all_running(client: object, state: LabState) -> bool:
-    running = {
-        c.id
-        for c in client.containers.list(filters={"label": f"{LABEL_INSTANCE}={state.instance}"})  # type: ignore[attr-defined]
-    }
-    return all(svc.container_id in running for svc in state.services.values())
 
 
 def down(instance: str) -> list[str]:

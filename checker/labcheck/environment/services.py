@@ -94,7 +94,7 @@ def start_registry(
         raise EnvironmentError_(f"could not start service {name!r}: {str(exc).splitlines()[0]}") from exc
     wrapped = container.get_wrapped_container()
     try:
-        _wait_ready(bind_host, port, wrapped)
+        wait_ready(bind_host, port, wrapped)
     except BaseException:
         _remove_quietly(container)
         raise
@@ -118,7 +118,8 @@ def _remove_quietly(container: Any) -> None:
         pass
 
 
-def _wait_ready(host: str, port: int, container: Any) -> None:
+def wait_ready(host: str, port: int, container: Any) -> None:
+    """Wait until the registry answers /v2/ (200, or 401 when it wants a login)."""
     probe_host = "127.0.0.1" if host in ("0.0.0.0", "localhost") else host
     deadline = time.monotonic() + READY_TIMEOUT
     url = f"http://{probe_host}:{port}/v2/"

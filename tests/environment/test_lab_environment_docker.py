@@ -1,0 +1,100 @@
+"""The lab environment on a real Docker engine: up, idempotence, ports, auth, down."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from labcheck.environment.docker_client import docker_client
+from labcheck.environment.lab import down, status, up
+from labcheck.environment.services import free_port
+from labcheck.environment.state import LABEL_INSTANCE, load_state
+from labcheck.errors import PortInUse
+from labcheck.spec import load_lab
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("LABCHECK_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def instance(state_dir: Path) -> Iterator[str]:
+    name = f"test-{free_port()}"
+    yield name
+    down(name)
+
+
+def containers(instance: str) -> list[object]:
+    client = docker_client()
+    try:
+        return list(client.containers.list(all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"}))
+    finally:
+        client.close()
+
+
+def test_up_starts_registries_on_loopback_and_down_removes_everything(instance: str, state_dir: Path) -> None:
+    spec = load_lab("part7")
+    result = up(spec, instance=instance, ephemeral_ports=True)
+    assert not result.already_running
+    reg, hub = result.state.services["registry"], result.state.services["hub"]
+    assert reg.address == f"localhost:{reg.port}"
+    assert httpx.get(f"http://127.0.0.1:{reg.port}/v2/").status_code == 200
+    # the hub stands in for a private Docker Hub repository: anonymous access is refused
+    assert httpx.get(f"http://127.0.0.1:{hub.port}/v2/").status_code == 401
+    assert hub.password and hub.username == "learner"
+    assert httpx.get(f"http://127.0.0.1:{hub.port}/v2/", auth=(hub.username, hub.password)).status_code == 200
+    # published on 127.0.0.1 only
+    for c in containers(instance):
+        bindings = c.attrs["HostConfig"]["PortBindings"]["5000/tcp"]  # type: ignore[attr-defined]
+        assert [b["HostIp"] for b in bindings] == ["127.0.0.1"]
+    # the password file is private
+    assert (state_dir / f"{instance}.json").stat().st_mode & 0o077 == 0
+    env = result.state.env()
+    assert env["REGISTRY"] == reg.address
+    assert env["HUB_REGISTRY"] == hub.address
+    assert env["HUB_PASSWORD"] == hub.password
+    assert {r.service for r in status() if r.instance == instance} == {"registry", "hub"}
+
+    again = up(spec, instance=instance, ephemeral_ports=True)
+    assert again.already_running
+    assert again.state == result.state
+
+    removed = down(instance)
+    assert sorted(removed) == sorted(f"labcheck-{instance}-{s}" for s in ("registry", "hub"))
+    assert containers(instance) == []
+    assert load_state(instance) is None
+    assert down(instance) == []  # twice is fine
+
+
+def test_two_labs_get_different_passwords(instance: str) -> None:
+    spec = load_lab("part7")
+    first = up(spec, instance=instance, ephemeral_ports=True).state
+    other = f"{instance}-b"
+    try:
+        second = up(spec, instance=other, ephemeral_ports=True).state
+        assert first.services["hub"].password != second.services["hub"].password
+    finally:
+        down(other)
+
+
+def test_a_port_in_use_names_the_port_and_the_option(instance: str) -> None:
+    spec = load_lab("part7")
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        port = blocker.getsockname()[1]
+        with pytest.raises(PortInUse) as info:
+            up(spec, instance=instance, ports={"hub": port}, ephemeral_ports=True)
+    assert str(port) in info.value.message
+    assert "--port hub=" in info.value.tip
+    # the registry started before the hub failed is gone again
+    assert containers(instance) == []
+    assert load_state(instance) is None

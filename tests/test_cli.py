@@ -1,0 +1,102 @@
+"""The CLI without Docker: help, listing, usage errors and their exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labcheck.cli import main
+
+
+def call(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+        raise SystemExit(0)
+    out, err = capsys.readouterr()
+    return int(info.value.code or 0), out, err
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = call(capsys, "--help")
+    assert code == 0
+    for command in ("list", "up", "down", "status", "env", "run", "hint", "verify", "workspace"):
+        assert f"  {command}" in out
+
+
+def test_list(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = call(capsys, "list")
+    assert code == 0
+    assert "part7" in out
+    assert "pull-by-version" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("run", "part8"), "unknown lab 'part8'"),
+        (("run", "part7", "no-such-exercise"), "unknown exercise 'no-such-exercise'"),
+        (("hint", "part7", "nope"), "unknown exercise 'nope'"),
+        (("up", "part7", "--port", "registry=abc"), "expected SERVICE=PORT"),
+        (("up", "part7", "--port", "99999"), "expected SERVICE=PORT"),
+        (("run", "part7", "--format", "xml"), "'xml' is not one of"),
+        (("run", "part7", "--workspace", "/nonexistent/dir"), "is not a git repository"),
+        (("frobnicate",), "No such command"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    code, out, err = call(capsys, *args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err + out
+
+
+def test_broken_spec_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    spec = tmp_path / "lab.yaml"
+    spec.write_text("schema_version: 1\nid: x\n")
+    code, _, err = call(capsys, "hint", str(spec), "x")
+    assert code == 2
+    assert f"labcheck: error: {spec}:" in err
+
+
+def test_run_without_a_running_lab_exits_3(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LABCHECK_STATE_DIR", str(tmp_path))
+    code, _, err = call(capsys, "run", "part7")
+    assert code == 3
+    assert "lab 'part7' is not running" in err
+    assert "labcheck up part7" in err
+
+
+def test_hint_shows_instructions_and_checks(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LABCHECK_STATE_DIR", str(tmp_path))
+    code, out, _ = call(capsys, "hint", "part7", "promote")
+    assert code == 0
+    assert "docker tag localhost:5000/myapp:1.2.3 localhost:5000/myapp:production" in out
+    assert "1.2.3, staging and production are one image" in out
+
+
+def test_workspace_is_a_git_repository_with_the_app(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    dest = tmp_path / "ws"
+    code, _, _ = call(capsys, "workspace", "part7", str(dest))
+    assert code == 0
+    assert (dest / "Dockerfile").is_file()
+    log = subprocess.run(["git", "-C", str(dest), "log", "--oneline"], capture_output=True, text=True, check=True)
+    assert len(log.stdout.splitlines()) == 1
+    code, _, err = call(capsys, "workspace", "part7", str(dest))
+    assert code == 2
+    assert "not empty" in err
+
+
+def test_help_starts_fast_without_heavy_imports() -> None:
+    # What --help imports decides start-up time; measured in bench/, here only the imports.
+    code = "import sys; from labcheck.cli import main; print(sorted(m for m in sys.modules if m.split('.')[0] in {'docker','testcontainers','httpx','pydantic','jinja2'}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
