@@ -5,14 +5,18 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint unit site serve clean-lab
+.PHONY: demo test engine lint unit site serve clean-lab
 
 $(BIN)/labcheck: pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,site]'
 	@touch $@
 
-demo: $(BIN)/labcheck
+engine:
+	@scripts/ensure-docker
+	@scripts/offline-images
+
+demo: $(BIN)/labcheck engine
 	@PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo
 
 lint: $(BIN)/labcheck
@@ -20,7 +24,7 @@ lint: $(BIN)/labcheck
 	$(BIN)/ruff format --check checker tests site_hooks bench
 	$(BIN)/mypy
 
-test: lint
+test: lint engine
 	@PATH="$(CURDIR)/$(BIN):$$PATH" NO_MKDOCS_2_WARNING=1 $(BIN)/pytest
 
 unit: $(BIN)/labcheck
