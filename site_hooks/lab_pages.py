@@ -25,6 +25,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 from labcheck.errors import LabcheckError
+from labcheck.reporters.text import TextReporter
+from labcheck.results import CheckResult, ExerciseResult, LabResult, Status
 from labcheck.spec import LabSpec, labs_dir, load_lab
 from labcheck.spec.render import example_context, render_lab
 
@@ -66,6 +68,56 @@ def lesson_link(lesson: str, from_page: str) -> str:
     return posixpath.relpath(target, posixpath.dirname(from_page))
 
 
+def sample_report(spec: LabSpec) -> str:
+    """`labcheck run` text output for a learner who did only half of the first exercise.
+
+    Rendered by the real text reporter, so the layout on the page is the CLI's; the outcome
+    messages are illustrations (the real ones come from the registries).
+    """
+    first = spec.exercises[0]
+    checks = tuple(
+        CheckResult(
+            id=c.id,
+            title=c.title,
+            status=Status.PASS if n == 0 else Status.FAIL,
+            points=c.points if n == 0 else 0,
+            max_points=c.points,
+            message=c.title if n == 0 else f"not yet: {c.title}",
+            hint="" if n == 0 else (c.hint or f"see labcheck hint {spec.id} {first.id}"),
+        )
+        for n, c in enumerate(first.checks)
+    )
+    others = tuple(
+        ExerciseResult(
+            id=ex.id,
+            title=ex.title,
+            lesson=ex.lesson,
+            checks=tuple(
+                CheckResult(
+                    id=c.id,
+                    title=c.title,
+                    status=Status.FAIL,
+                    points=0,
+                    max_points=c.points,
+                    message=f"not yet: {c.title}",
+                )
+                for c in ex.checks
+            ),
+        )
+        for ex in spec.exercises[1:]
+    )
+    result = LabResult(
+        lab=spec.id,
+        title=spec.title,
+        exercises=(ExerciseResult(first.id, first.title, first.lesson, checks), *others),
+    )
+    text = TextReporter(color=False).render(result)
+    # Keep the first exercise and the score: the rest of the lab is more of the same.
+    lines = text.splitlines()
+    second = next(i for i, ln in enumerate(lines) if ln.startswith(f"{spec.exercises[1].id} "))
+    return "\n".join([*lines[:second], "...", "", *lines[-1:]]) + "\n"
+
+
 def render_pages(spec: LabSpec, context: dict[str, str]) -> dict[str, str]:
     """Every generated page, docs_dir path -> Markdown."""
     exercises = [
@@ -80,7 +132,12 @@ def render_pages(spec: LabSpec, context: dict[str, str]) -> dict[str, str]:
     services = [
         {"name": name, "spec": svc, "address": context[name.replace("-", "_")]} for name, svc in spec.services.items()
     ]
-    common: dict[str, Any] = {"lab": spec, "services": services, "exercises": exercises}
+    common: dict[str, Any] = {
+        "lab": spec,
+        "services": services,
+        "exercises": exercises,
+        "sample_report": sample_report(spec),
+    }
     pages = {f"{LAB_DIR}/index.md": _jinja.get_template("lab_index.md.j2").render(common)}
     for item in exercises:
         pages[exercise_page(item["spec"].id)] = _jinja.get_template("exercise.md.j2").render(common, exercise=item)
