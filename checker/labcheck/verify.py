@@ -8,6 +8,7 @@ declares. The lab and the images tagged for it are removed afterwards, whatever 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -78,15 +79,23 @@ def _compare_solved(result: LabResult, sol: SolutionSpec) -> list[str]:
     return problems
 
 
-def _remove_lab_images(state: LabState) -> None:
-    """Local images tagged for this lab's registries (they name its ports)."""
+def _local_tags() -> set[str]:
     client = docker_client()
-    prefixes = tuple(f"{s.address}/" for s in state.services.values())
     try:
-        for image in client.images.list():
-            for tag in image.tags:
-                if tag.startswith(prefixes):
-                    client.images.remove(tag, force=True)
+        return {tag for image in client.images.list() for tag in image.tags}
+    finally:
+        client.close()
+
+
+def _remove_new_tags(state: LabState | None, before: set[str]) -> None:
+    """Untag what the solution tagged: new tags, and any tag naming this lab's registries."""
+    prefixes = tuple(f"{s.address}/" for s in state.services.values()) if state else ()
+    client = docker_client()
+    try:
+        now = _local_tags()
+        for tag in sorted((now - before) | {t for t in now if prefixes and t.startswith(prefixes)}):
+            with contextlib.suppress(Exception):  # already gone, or in use: nothing to undo
+                client.images.remove(tag, force=True)
     finally:
         client.close()
 
@@ -97,6 +106,7 @@ def verify_solution(spec: LabSpec, folder: Path, sol: SolutionSpec, progress: Ca
     instance = f"{spec.id}-verify-{secrets.token_hex(3)}"
     tmp = Path(tempfile.mkdtemp(prefix="labcheck-verify-"))
     state: LabState | None = None
+    before = _local_tags()
     try:
         state = up(spec, instance=instance, ephemeral_ports=True).state
         ws = create_workspace(spec.id, tmp / "workspace")
@@ -126,8 +136,7 @@ def verify_solution(spec: LabSpec, folder: Path, sol: SolutionSpec, progress: Ca
         else:
             problems += _compare_solved(_grade(spec, state, sol, ws, docker_config), sol)
     finally:
-        if state is not None:
-            _remove_lab_images(state)
+        _remove_new_tags(state, before)
         down(instance)
         shutil.rmtree(tmp, ignore_errors=True)
     outcome = SolutionOutcome(sol.name, not problems, tuple(problems), time.monotonic() - started)

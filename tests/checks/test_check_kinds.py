@@ -113,7 +113,7 @@ def test_same_image_calls_out_a_rebuild() -> None:
 
 def test_same_image_names_the_tag_production_still_matches() -> None:
     o = obs(repo("registry", "myapp", {"1.2.3": 1, "1.3.0": 2, "production": 2}))
-    out = run("same_image", {**MYAPP, "tags": ["production", "1.2.3"]}, o)
+    out = run("same_image", {**MYAPP, "tags": ["1.2.3", "production"]}, o)
     assert out.status is Status.FAIL
     assert "the image of :1.3.0" in out.hint
     assert "docker tag localhost:5000/myapp:1.2.3 localhost:5000/myapp:production" in out.hint

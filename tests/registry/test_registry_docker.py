@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import bcrypt
@@ -21,21 +16,9 @@ import pytest
 
 from labcheck.errors import RegistryAuthError
 from labcheck.registry import Credentials, RegistryClient, media_types
+from registry_kit import BUSYBOX, REGISTRY_IMAGE, push_index, running_registry, sha
 
 pytestmark = pytest.mark.docker
-
-REGISTRY_IMAGE = "registry:2"
-BUSYBOX = "busybox:stable"
-
-
-def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -54,39 +37,6 @@ def docker_engine() -> Any:
         pytest.skip(f"{REGISTRY_IMAGE} is not present locally and cannot be pulled")
     yield engine
     engine.close()
-
-
-@contextmanager
-def running_registry(env: dict[str, str] | None = None, files: dict[str, bytes] | None = None) -> Iterator[int]:
-    """Start a registry:2 on 127.0.0.1:<free port>; always removed afterwards."""
-    os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"  # no reaper image offline
-    from testcontainers.core.container import DockerContainer
-
-    port = free_port()
-    container = DockerContainer(REGISTRY_IMAGE)
-    # The docker SDK takes (ip, port); testcontainers' annotation only knows a port.
-    container.ports["5000/tcp"] = ("127.0.0.1", port)  # type: ignore[assignment]
-    for key, value in (env or {}).items():
-        container.with_env(key, value)
-    for path, content in (files or {}).items():
-        container.with_copy_into_container(content, path)
-    try:
-        container.start()
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=2).status_code in (200, 401):
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"registry:2 did not answer /v2/ within 30 s: {container.get_logs()}")
-            time.sleep(0.2)
-        yield port
-    finally:
-        wrapped = container.get_wrapped_container()
-        if wrapped is not None:
-            wrapped.remove(force=True, v=True)
 
 
 @pytest.fixture(scope="module")
@@ -151,81 +101,6 @@ def test_tags_and_missing_things(registry_port: int, pushed_busybox: tuple[str, 
 
 
 # -- an OCI index built through the registry API --------------------------------------------
-
-
-def upload_blob(http: httpx.Client, name: str, content: bytes) -> dict[str, Any]:
-    started = http.post(f"/v2/{name}/blobs/uploads/")
-    assert started.status_code == 202, started.text
-    # The Location carries the upload's state in its query: add the digest, keep the rest.
-    location = httpx.URL(started.headers["Location"]).copy_add_param("digest", sha(content))
-    done = http.put(
-        location,
-        content=content,
-        headers={"Content-Type": "application/octet-stream"},
-    )
-    assert done.status_code == 201, done.text
-    return {"digest": sha(content), "size": len(content)}
-
-
-def put_manifest(http: httpx.Client, name: str, ref: str, media_type: str, body: bytes) -> None:
-    answer = http.put(f"/v2/{name}/manifests/{ref}", content=body, headers={"Content-Type": media_type})
-    assert answer.status_code == 201, answer.text
-
-
-def push_image(http: httpx.Client, name: str, arch: str, label: str) -> dict[str, Any]:
-    """Push a tiny single-platform OCI image; return its index entry."""
-    config = json.dumps(
-        {
-            "architecture": arch,
-            "os": "linux",
-            "created": "2026-01-01T00:00:00Z",
-            "config": {"Labels": {"which": label}},
-            "rootfs": {"type": "layers", "diff_ids": []},
-        }
-    ).encode()
-    layer = f"layer for {arch} {uuid.uuid4()}".encode()
-    manifest = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": media_types.OCI_MANIFEST,
-            "config": {"mediaType": media_types.OCI_CONFIG, **upload_blob(http, name, config)},
-            "layers": [
-                {
-                    "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                    **upload_blob(http, name, layer),
-                }
-            ],
-        }
-    ).encode()
-    put_manifest(http, name, sha(manifest), media_types.OCI_MANIFEST, manifest)
-    return {"mediaType": media_types.OCI_MANIFEST, "digest": sha(manifest), "size": len(manifest)}
-
-
-def push_index(http: httpx.Client, name: str, tag: str) -> tuple[bytes, dict[str, str]]:
-    arm = push_image(http, name, "arm64", "arm")
-    amd = push_image(http, name, "amd64", "amd")
-    attestation = push_image(http, name, "unknown", "attestation")
-    index = json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": media_types.OCI_INDEX,
-            "manifests": [
-                # arm64 first so that picking linux/amd64 is a choice, not luck.
-                {**arm, "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
-                {**amd, "platform": {"os": "linux", "architecture": "amd64"}},
-                {
-                    **attestation,
-                    "platform": {"os": "unknown", "architecture": "unknown"},
-                    "annotations": {
-                        "vnd.docker.reference.type": "attestation-manifest",
-                        "vnd.docker.reference.digest": amd["digest"],
-                    },
-                },
-            ],
-        }
-    ).encode()
-    put_manifest(http, name, tag, media_types.OCI_INDEX, index)
-    return index, {"arm": arm["digest"], "amd": amd["digest"]}
 
 
 def test_oci_index_with_attestation(registry_port: int) -> None:

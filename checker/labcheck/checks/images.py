@@ -33,7 +33,7 @@ def _evidence(state: RepoState, tags: tuple[str, ...] | list[str]) -> dict[str, 
 
 
 class SameImage(CheckKind[TagsArgs]):
-    """All the tags are one image: promoted by retagging, not rebuilt."""
+    """The other tags are the first tag's image: promoted by retagging, not rebuilt."""
 
     name = "same_image"
     args_model = TagsArgs
@@ -48,9 +48,9 @@ class SameImage(CheckKind[TagsArgs]):
         missing = _first_missing(state, args.tags, obs, ctx)
         if missing:
             return missing
-        base = args.tags[-1]
+        base = args.tags[0]  # the release every other tag must point at
         names = ", ".join(args.tags)
-        for tag in args.tags[:-1]:
+        for tag in args.tags[1:]:
             if state.same_image(tag, base):
                 continue
             digest = state.tags[tag].digest

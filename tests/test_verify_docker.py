@@ -1,0 +1,53 @@
+"""`labcheck verify part7` on a real engine: the shipped solutions grade as declared, and a
+solutions manifest that lies is caught."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from labcheck.spec.loader import repo_root
+
+pytestmark = pytest.mark.docker
+LABCHECK = shutil.which("labcheck") or str(repo_root() / ".venv" / "bin" / "labcheck")
+
+
+def labelled() -> set[str]:
+    out = subprocess.run(["docker", "ps", "-aq", "--filter", "label=io.labcheck.lab"], capture_output=True, text=True)
+    return set(out.stdout.split())
+
+
+def verify(tmp_path: Path, *args: str, solutions: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "LABCHECK_STATE_DIR": str(tmp_path / "state")}
+    if solutions is not None:
+        env["LABCHECK_SOLUTIONS_DIR"] = str(solutions)
+    return subprocess.run([LABCHECK, "verify", "part7", *args], env=env, capture_output=True, text=True, timeout=1200)
+
+
+def test_every_shipped_solution_grades_as_declared(tmp_path: Path) -> None:
+    before = labelled()
+    done = verify(tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "16 passed, 0 failed" in done.stdout
+    assert labelled() == before, "verify left lab containers behind"
+
+
+def test_a_manifest_that_lies_fails_verify(tmp_path: Path) -> None:
+    shipped = repo_root() / "solutions" / "part7"
+    fake = tmp_path / "solutions" / "part7"
+    fake.mkdir(parents=True)
+    shutil.copytree(shipped / "reference", fake / "reference")
+    # The reference hub-publish declared as a mistake that should fail one-image: it does not.
+    (fake / "solutions.yaml").write_text(
+        "schema_version: 1\nlab: part7\nsolutions:\n"
+        "  - name: liar\n    script: reference/hub-publish.sh\n    kind: mistake\n"
+        "    exercises: [hub-publish]\n    fails:\n      hub-publish/one-image: rebuilt\n"
+    )
+    done = verify(tmp_path, solutions=tmp_path / "solutions")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "hub-publish/one-image should fail but is pass" in done.stdout
+    assert "did not grade as declared: liar" in done.stderr
