@@ -1,7 +1,5 @@
-"""The `labcheck` command line: a thin click layer over spec, environment, grading, reports.
+"""The lab commands: list, up, down, status, env, workspace, run, hint, verify.
 
-Exit codes: 0 every check passed; 1 a check failed; 2 usage or lab-spec error;
-3 could not grade (Docker, registry or credentials); 130 interrupted.
 Heavy imports happen inside commands so `labcheck --help` stays fast.
 """
 
@@ -9,11 +7,10 @@ from __future__ import annotations
 
 import os
 import shlex
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,8 +20,6 @@ if TYPE_CHECKING:
     from labcheck.environment.state import LabState
     from labcheck.observe.gather import Target
     from labcheck.spec.model import LabSpec
-
-ISSUES_URL = "the project's issue tracker (README: Reporting bugs)"
 
 
 def _ports(values: Sequence[str]) -> dict[str, int]:
@@ -268,45 +263,3 @@ def verify(lab: str, only: tuple[str, ...]) -> None:
     click.echo(f"{len(outcomes) - len(bad)} passed, {len(bad)} failed")
     if bad:
         raise VerifyError(f"{len(bad)} solution(s) did not grade as declared: {', '.join(o.name for o in bad)}")
-
-
-def _raise_interrupt(signum: int, frame: Any) -> NoReturn:
-    raise KeyboardInterrupt
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: one place turns known errors into one line, a tip and an exit code."""
-    from labcheck.errors import LabcheckError
-
-    signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM cleans up like Ctrl-C
-    try:
-        cli.main(args=argv, prog_name="labcheck", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
-    except click.exceptions.Abort:
-        click.echo("labcheck: interrupted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        click.echo("labcheck: interrupted; nothing was left running", err=True)
-        sys.exit(130)
-    except LabcheckError as exc:
-        click.echo(f"labcheck: error: {exc.message}", err=True)
-        if exc.tip:
-            click.echo(f"tip: {exc.tip}", err=True)
-        sys.exit(exc.exit_code)
-    except Exception as exc:
-        if os.environ.get("LABCHECK_DEBUG"):
-            raise
-        click.echo(f"labcheck: internal error: {type(exc).__name__}: {exc}", err=True)
-        click.echo(
-            f"this is a bug in labcheck: please report it to {ISSUES_URL} (LABCHECK_DEBUG=1 shows where)",
-            err=True,
-        )
-        sys.exit(3)
-
-
-if __name__ == "__main__":
-    main()
