@@ -79,7 +79,8 @@ def _compare_solved(result: LabResult, sol: SolutionSpec) -> list[str]:
     return problems
 
 
-def _local_tags() -> set[str]:
+def local_tags() -> set[str]:
+    """Every tag the local daemon holds."""
     client = docker_client()
     try:
         return {tag for image in client.images.list() for tag in image.tags}
@@ -87,12 +88,12 @@ def _local_tags() -> set[str]:
         client.close()
 
 
-def _remove_new_tags(state: LabState | None, before: set[str]) -> None:
+def remove_new_tags(state: LabState | None, before: set[str]) -> None:
     """Untag what the solution tagged: new tags, and any tag naming this lab's registries."""
     prefixes = tuple(f"{s.address}/" for s in state.services.values()) if state else ()
     client = docker_client()
     try:
-        now = _local_tags()
+        now = local_tags()
         for tag in sorted((now - before) | {t for t in now if prefixes and t.startswith(prefixes)}):
             with contextlib.suppress(Exception):  # already gone, or in use: nothing to undo
                 client.images.remove(tag, force=True)
@@ -106,7 +107,7 @@ def verify_solution(spec: LabSpec, folder: Path, sol: SolutionSpec, progress: Ca
     instance = f"{spec.id}-verify-{secrets.token_hex(3)}"
     tmp = Path(tempfile.mkdtemp(prefix="labcheck-verify-"))
     state: LabState | None = None
-    before = _local_tags()
+    before = local_tags()
     try:
         state = up(spec, instance=instance, ephemeral_ports=True).state
         ws = create_workspace(spec.id, tmp / "workspace")
@@ -136,7 +137,7 @@ def verify_solution(spec: LabSpec, folder: Path, sol: SolutionSpec, progress: Ca
         else:
             problems += _compare_solved(_grade(spec, state, sol, ws, docker_config), sol)
     finally:
-        _remove_new_tags(state, before)
+        remove_new_tags(state, before)
         down(instance)
         shutil.rmtree(tmp, ignore_errors=True)
     outcome = SolutionOutcome(sol.name, not problems, tuple(problems), time.monotonic() - started)

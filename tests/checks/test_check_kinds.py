@@ -142,7 +142,7 @@ def test_missing_tag_fails_comparisons() -> None:
     assert "1.3.0" in out.message
 
 
-# release_tracked_by_latest / released_in_order -------------------------------------------------
+# release_tracked_by_latest -------------------------------------------------
 
 
 def test_latest_equal_to_release_passes() -> None:
@@ -167,19 +167,6 @@ def test_latest_rebuilt_apart_from_the_release_fails() -> None:
 def test_latest_on_an_older_version_fails() -> None:
     o = obs(repo("hub", "learner/my-app", {"latest": 0, "v0.9.0": 0, "v1.0.0": 1}))
     assert run("release_tracked_by_latest", {**APP, "version": "v1.0.0"}, o).status is Status.FAIL
-
-
-def test_released_in_order() -> None:
-    created = {"v1.0.0": {"created": "2026-01-01T00:00:00Z"}, "v1.1.0": {"created": "2026-01-02T00:00:00Z"}}
-    good = obs(repo("hub", "learner/my-app", {"v1.0.0": 1, "v1.1.0": 2}, **created))
-    assert run("released_in_order", {**APP, "older": "v1.0.0", "newer": "v1.1.0"}, good).status is Status.PASS
-    swapped = {"v1.0.0": created["v1.1.0"], "v1.1.0": created["v1.0.0"]}
-    bad = obs(repo("hub", "learner/my-app", {"v1.0.0": 1, "v1.1.0": 2}, **swapped))
-    out = run("released_in_order", {**APP, "older": "v1.0.0", "newer": "v1.1.0"}, bad)
-    assert out.status is Status.FAIL
-    assert "never change" in out.hint
-    same = obs(repo("hub", "learner/my-app", {"v1.0.0": 1, "v1.1.0": 1}))
-    assert run("released_in_order", {**APP, "older": "v1.0.0", "newer": "v1.1.0"}, same).status is Status.FAIL
 
 
 # image_label ------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from labcheck.checks.git import CommitTag, LatestIsNewestCommit
 from labcheck.checks.images import (
     DifferentImages,
     ImageLabel,
-    ReleasedInOrder,
     ReleaseTrackedByLatest,
     SameImage,
 )
@@ -28,7 +27,6 @@ KINDS: dict[str, CheckKind[Any]] = {
         SameImage(),
         DifferentImages(),
         ReleaseTrackedByLatest(),
-        ReleasedInOrder(),
         ImageLabel(),
         PulledFromRegistry(),
         LoggedOut(),

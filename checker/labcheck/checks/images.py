@@ -141,47 +141,6 @@ class ReleaseTrackedByLatest(CheckKind[ReleaseArgs]):
         )
 
 
-class OrderArgs(RepoArgs):
-    older: str
-    newer: str
-
-
-class ReleasedInOrder(CheckKind[OrderArgs]):
-    """Two releases are different builds and the older one was not overwritten by a newer build."""
-
-    name = "released_in_order"
-    args_model = OrderArgs
-
-    def needs(self, args: OrderArgs) -> Needs:
-        return _needs(args)
-
-    def evaluate(self, args: OrderArgs, obs: Observations, ctx: Context) -> Outcome:
-        state = repo_state(obs, ctx, args.service, args.repository)
-        if isinstance(state, Outcome):
-            return state
-        tags = (args.older, args.newer)
-        missing = _first_missing(state, tags, obs, ctx)
-        if missing:
-            return missing
-        evidence = _evidence(state, tags)
-        if state.same_image(args.older, args.newer):
-            return Outcome.failed(
-                f":{args.older} and :{args.newer} are the same image",
-                f"change the app (e.g. version.txt), rebuild, and push the new build as :{args.newer} "
-                f"only; :{args.older} must keep the first build{see(ctx)}",
-                evidence,
-            )
-        old_created, new_created = state.tags[args.older].created, state.tags[args.newer].created
-        if old_created and new_created and old_created > new_created:
-            return Outcome.failed(
-                f":{args.older} was built after :{args.newer}",
-                f":{args.older} was overwritten with a later build ({old_created}); a published "
-                f"version must never change: push each release once{see(ctx)}",
-                evidence,
-            )
-        return Outcome.passed(f":{args.older} and :{args.newer} are two builds, in order", evidence)
-
-
 class LabelArgs(TagArgs):
     label: str
     value: str
