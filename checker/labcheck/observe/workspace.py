@@ -47,7 +47,7 @@ def _inline_passwords(path: Path) -> tuple[InlinePassword, ...]:
         except OSError:
             continue
         for number, line in enumerate(text.splitlines(), start=1):
-            if _INLINE.search(line):
+            if not line.lstrip().startswith("#") and _INLINE.search(line):  # comments run nothing
                 found.append(InlinePassword(path=name, line=number))
     return tuple(found)
 
