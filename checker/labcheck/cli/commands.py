@@ -33,6 +33,14 @@ def _ports(values: Sequence[str]) -> dict[str, int]:
     return ports
 
 
+_instance_option = click.option(
+    "--instance",
+    default=None,
+    metavar="NAME",
+    help="Lab instance (default: the lab's id); run several copies of a lab side by side.",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="labcheck")
 def cli() -> None:
@@ -64,39 +72,48 @@ def list_cmd() -> None:
 @click.option("--port", "ports", multiple=True, metavar="SERVICE=PORT", help="Host port for a service.")
 @click.option("--image", default=None, help="Registry image (default: the lab's, registry:2).")
 @click.option("--host", "bind_host", default="127.0.0.1", show_default=True, help="Address to publish on.")
-def up(lab: str, ports: tuple[str, ...], image: str | None, bind_host: str) -> None:
+@_instance_option
+def up(lab: str, ports: tuple[str, ...], image: str | None, bind_host: str, instance: str | None) -> None:
     """Start the lab's services (they run until `labcheck down`)."""
     from labcheck.environment.lab import up as lab_up
     from labcheck.spec import load_lab
 
     spec = load_lab(lab)
-    result = lab_up(spec, ports=_ports(ports), image=image, bind_host=bind_host)
+    result = lab_up(spec, instance=instance, ports=_ports(ports), image=image, bind_host=bind_host)
+    name_opt = _instance_arg(spec.id, result.state.instance)
     verb = "already running" if result.already_running else "started"
-    click.echo(f"lab {spec.id} {verb}:")
+    click.echo(f"lab {result.state.instance} {verb}:")
     for name, svc in result.state.services.items():
-        login = f"  login: {svc.username} (password: labcheck env {spec.id})" if svc.username else ""
+        login = f"  login: {svc.username} (password: labcheck env {spec.id}{name_opt})" if svc.username else ""
         click.echo(f"  {name:<10} {svc.address:<16} {spec.services[name].description}{login}")
-    click.echo(f'next: eval "$(labcheck env {spec.id})"')
+    click.echo(f'next: eval "$(labcheck env {spec.id}{name_opt})"')
+
+
+def _instance_arg(lab_id: str, instance: str) -> str:
+    """` --instance NAME` to repeat in a suggested command, or nothing for the default."""
+    return "" if instance == lab_id else f" --instance {instance}"
 
 
 @cli.command()
 @click.argument("lab")
-def down(lab: str) -> None:
+@_instance_option
+def down(lab: str, instance: str | None) -> None:
     """Remove the lab's services and their data."""
     from labcheck.environment.lab import down as lab_down
 
-    removed = lab_down(lab)
-    click.echo(f"removed {', '.join(removed)}" if removed else f"lab {lab} was not running")
+    removed = lab_down(instance or lab)
+    click.echo(f"removed {', '.join(removed)}" if removed else f"lab {instance or lab} was not running")
 
 
 @cli.command()
-def status() -> None:
+@click.option("--instance", default=None, metavar="NAME", help="Only this lab instance.")
+def status(instance: str | None) -> None:
     """List the lab services that exist."""
     from labcheck.environment.lab import status as lab_status
 
-    rows = lab_status()
+    rows = [r for r in lab_status() if instance is None or r.instance == instance]
     if not rows:
-        click.echo("no lab is running")
+        click.echo("no lab is running" if instance is None else f"lab {instance} is not running")
         return
     click.echo(f"{'LAB':<12} {'SERVICE':<10} {'STATUS':<9} {'PORTS':<22} CONTAINER")
     for r in rows:
@@ -105,11 +122,12 @@ def status() -> None:
 
 @cli.command()
 @click.argument("lab")
-def env(lab: str) -> None:
+@_instance_option
+def env(lab: str, instance: str | None) -> None:
     """Print `export` lines for the lab: eval "$(labcheck env LAB)". Includes the password."""
     from labcheck.environment.state import require_state
 
-    state = require_state(lab)
+    state = require_state(instance or lab)
     for name, value in state.env().items():
         click.echo(f"export {name}={shlex.quote(value)}")
 
@@ -128,9 +146,10 @@ def workspace(lab: str, directory: Path) -> None:
 
 
 def _targets(
-    spec: LabSpec, registry: str | None, namespace: str | None, insecure: bool
+    spec: LabSpec, registry: str | None, namespace: str | None, insecure: bool, instance: str | None = None
 ) -> tuple[dict[str, Target], dict[str, str], dict[str, str], LabState | None]:
     from labcheck.environment.state import require_state
+    from labcheck.errors import UsageError
     from labcheck.observe.gather import Target
     from labcheck.registry import Credentials, credentials_for
 
@@ -140,7 +159,9 @@ def _targets(
         addresses = dict.fromkeys(spec.services, registry)
         users = {n: namespace or s.username for n, s in spec.services.items() if s.username}
         return targets, addresses, {k: v for k, v in users.items() if v}, None
-    state = require_state(spec.id)
+    state = require_state(instance or spec.id)
+    if state.lab != spec.id:
+        raise UsageError(f"instance {state.instance!r} runs lab {state.lab!r}, not {spec.id!r}")
     targets = {
         n: Target(s.address, Credentials(s.username, s.password) if s.username and s.password else None)
         for n, s in state.services.items()
@@ -180,6 +201,7 @@ def _targets(
     default=None,
     help="Write the report here.",
 )
+@_instance_option
 def run(
     lab: str,
     exercises: tuple[str, ...],
@@ -189,6 +211,7 @@ def run(
     workspace_path: Path | None,
     fmt: str,
     output: Path | None,
+    instance: str | None,
 ) -> None:
     """Grade the lab (or only the EXERCISES named)."""
     from labcheck.errors import WorkspaceError
@@ -202,7 +225,7 @@ def run(
     select(spec, exercises)  # unknown exercise ids are usage errors, before any I/O
     if workspace_path is not None and not (workspace_path.is_dir() and is_git_repository(workspace_path)):
         raise WorkspaceError(f"--workspace {workspace_path} is not a git repository")
-    targets, addresses, users, _ = _targets(spec, registry, namespace, insecure)
+    targets, addresses, users, _ = _targets(spec, registry, namespace, insecure, instance)
     rendered = render_lab(spec, template_context(spec, addresses, users))
     result = grade(rendered, select(rendered, exercises), targets, workspace=workspace_path)
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -219,7 +242,8 @@ def run(
 @cli.command()
 @click.argument("lab")
 @click.argument("exercise")
-def hint(lab: str, exercise: str) -> None:
+@_instance_option
+def hint(lab: str, exercise: str, instance: str | None) -> None:
     """Show an exercise's instructions and what its checks look for."""
     from labcheck.environment.state import load_state
     from labcheck.grading import select
@@ -227,7 +251,7 @@ def hint(lab: str, exercise: str) -> None:
     from labcheck.spec.render import example_context, render_lab, template_context
 
     spec = load_lab(lab)
-    state = load_state(spec.id)
+    state = load_state(instance or spec.id)
     if state is not None:
         users = {n: s.username for n, s in state.services.items() if s.username}
         context = template_context(spec, state.hosts(), users)

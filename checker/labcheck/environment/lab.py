@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from labcheck.environment.docker_client import docker_client
@@ -12,7 +13,7 @@ from labcheck.environment.state import (
     LABEL_LAB,
     LABEL_SERVICE,
     LabState,
-    ServiceState,
+    check_instance_name,
     delete_state,
     load_state,
     save_state,
@@ -40,7 +41,7 @@ def up(
 
     On any failure or interrupt, the services started so far are removed again.
     """
-    instance = instance or spec.id
+    instance = check_instance_name(instance or spec.id)
     ports = dict(ports or {})
     unknown = sorted(set(ports) - set(spec.services))
     if unknown:
@@ -67,25 +68,34 @@ def up(
     images = {name: image or svc.image or spec.registry_image for name, svc in spec.services.items()}
     for img in sorted(set(images.values())):
         ensure_image(client, img)
-    started: dict[str, ServiceState] = {}
+    # The services start concurrently (each mostly waits for Docker and for /v2/ to answer).
+    # On a failure or Ctrl-C the main thread waits for every start already under way, so
+    # that the cleanup below sees, and removes, every container this call created.
+    pool = ThreadPoolExecutor(max_workers=len(spec.services), thread_name_prefix="labcheck-up")
     try:
-        for name, svc in spec.services.items():
-            port = ports.get(name) or (free_port(bind_host) if ephemeral_ports else svc.port)
-            started[name] = start_registry(
+        futures = {
+            name: pool.submit(
+                start_registry,
                 name,
                 svc,
                 lab=spec.id,
                 instance=instance,
                 image=images[name],
                 bind_host=bind_host,
-                port=port,
+                port=ports.get(name) or (free_port(bind_host) if ephemeral_ports else svc.port),
             )
+            for name, svc in spec.services.items()
+        }
+        started = {name: future.result() for name, future in futures.items()}
         state = LabState(lab=spec.id, instance=instance, services=started)
         save_state(state)
     except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
         remove_instance(client, instance)
         delete_state(instance)
         raise
+    finally:
+        pool.shutdown(wait=True)
     return UpResult(state, already_running=False)
 
 

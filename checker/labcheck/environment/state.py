@@ -8,15 +8,30 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from labcheck.errors import LabNotRunning
+from labcheck.errors import LabNotRunning, UsageError
 
 LABEL_PREFIX = "io.labcheck"
 LABEL_INSTANCE = f"{LABEL_PREFIX}.instance"
 LABEL_LAB = f"{LABEL_PREFIX}.lab"
 LABEL_SERVICE = f"{LABEL_PREFIX}.service"
+
+# An instance name becomes a container name and a file name: nothing that could leave the
+# state directory or need quoting.
+_INSTANCE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}")
+
+
+def check_instance_name(instance: str) -> str:
+    """`instance` when it is a valid instance name (lower case, digits, `_.-`), else UsageError."""
+    if not _INSTANCE.fullmatch(instance) or ".." in instance:
+        raise UsageError(
+            f"invalid lab instance name {instance!r}",
+            tip="use lower-case letters, digits, '-', '_' or '.', e.g. --instance part7-b",
+        )
+    return instance
 
 
 def state_dir() -> Path:
@@ -75,7 +90,7 @@ class LabState:
 
 
 def _path(instance: str) -> Path:
-    return state_dir() / f"{instance}.json"
+    return state_dir() / f"{check_instance_name(instance)}.json"
 
 
 def save_state(state: LabState) -> None:
