@@ -18,14 +18,17 @@ def _needs(args: RepoArgs) -> Needs:
     return Needs(repos={(args.service, args.repository): frozenset()}, docker=True)
 
 
-def _first_missing(state: RepoState, tags: tuple[str, ...], obs: Observations, ctx: Context) -> Outcome | None:
+def _present(args: RepoArgs, tags: tuple[str, ...], obs: Observations, ctx: Context) -> RepoState | Outcome:
+    """The repository when every tag is in it; else an error (not observed) or a fail with a hint."""
+    state = repo_state(obs, ctx, args.service, args.repository)
+    if isinstance(state, Outcome):
+        return state
     for tag in tags:
         if tag not in state.tags:
             return Outcome.failed(
-                f"{state.ref.ref(tag)} is not in the registry",
-                missing_tag_hint(state, tag, obs, ctx),
+                f"{state.ref.ref(tag)} is not in the registry", missing_tag_hint(state, tag, obs, ctx)
             )
-    return None
+    return state
 
 
 def _evidence(state: RepoState, tags: tuple[str, ...] | list[str]) -> dict[str, str]:
@@ -42,12 +45,9 @@ class SameImage(CheckKind[TagsArgs]):
         return _needs(args)
 
     def evaluate(self, args: TagsArgs, obs: Observations, ctx: Context) -> Outcome:
-        state = repo_state(obs, ctx, args.service, args.repository)
+        state = _present(args, args.tags, obs, ctx)
         if isinstance(state, Outcome):
             return state
-        missing = _first_missing(state, args.tags, obs, ctx)
-        if missing:
-            return missing
         base = args.tags[0]  # the release every other tag must point at
         names = ", ".join(args.tags)
         for tag in args.tags[1:]:
@@ -77,12 +77,9 @@ class DifferentImages(CheckKind[TagsArgs]):
         return _needs(args)
 
     def evaluate(self, args: TagsArgs, obs: Observations, ctx: Context) -> Outcome:
-        state = repo_state(obs, ctx, args.service, args.repository)
+        state = _present(args, args.tags, obs, ctx)
         if isinstance(state, Outcome):
             return state
-        missing = _first_missing(state, args.tags, obs, ctx)
-        if missing:
-            return missing
         for i, a in enumerate(args.tags):
             for b in args.tags[i + 1 :]:
                 if state.same_image(a, b):
@@ -113,13 +110,10 @@ class ReleaseTrackedByLatest(CheckKind[ReleaseArgs]):
         return _needs(args)
 
     def evaluate(self, args: ReleaseArgs, obs: Observations, ctx: Context) -> Outcome:
-        state = repo_state(obs, ctx, args.service, args.repository)
+        tags = (args.latest, args.version)
+        state = _present(args, tags, obs, ctx)
         if isinstance(state, Outcome):
             return state
-        tags = (args.latest, args.version)
-        missing = _first_missing(state, tags, obs, ctx)
-        if missing:
-            return missing
         evidence = _evidence(state, tags)
         if state.same_image(args.latest, args.version):
             return Outcome.passed(f":{args.latest} and :{args.version} are one image", evidence)
@@ -156,12 +150,9 @@ class ImageLabel(CheckKind[LabelArgs]):
         return _needs(args)
 
     def evaluate(self, args: LabelArgs, obs: Observations, ctx: Context) -> Outcome:
-        state = repo_state(obs, ctx, args.service, args.repository)
+        state = _present(args, (args.tag,), obs, ctx)
         if isinstance(state, Outcome):
             return state
-        missing = _first_missing(state, (args.tag,), obs, ctx)
-        if missing:
-            return missing
         info = state.tags[args.tag]
         found = info.labels.get(args.label)
         evidence = {state.ref.ref(args.tag): info.digest, f"label {args.label}": found or "(none)"}
