@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 
 $(BIN)/labcheck: pyproject.toml
 	python3 -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,site]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,site,ecr]'
 	@touch $@
 
 engine:

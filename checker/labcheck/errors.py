@@ -11,6 +11,7 @@ The CLI turns these into one line, a tip and an exit code; anything else is a bu
     |   +-- PortInUse                exit 3: a service's host port is taken
     |   +-- ImageMissing             exit 3: an image is absent and cannot be pulled
     |   +-- LabNotRunning            exit 3: the lab must be up for this command
+    |   +-- ToolMissing              exit 3: an optional tool (the ECR stand-in's moto) is absent
     +-- RegistryError                exit 3: talking to a registry failed (we could not grade)
     |   +-- RegistryUnreachable      connection refused, DNS, timeout, TLS
     |   +-- RegistryAuthError        401/403: credentials missing or refused
@@ -82,6 +83,10 @@ class ImageMissing(EnvironmentError_):
 
 class LabNotRunning(EnvironmentError_):
     """The command needs the lab's services to be up."""
+
+
+class ToolMissing(EnvironmentError_):
+    """A tool a lab service needs (moto for the ECR stand-in) is not installed."""
 
 
 class RegistryError(LabcheckError):

@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -24,8 +25,7 @@ from labcheck.environment.lab import down, up
 from labcheck.environment.state import LabState
 from labcheck.errors import UsageError
 from labcheck.grading import grade
-from labcheck.observe.gather import Target
-from labcheck.registry import Credentials
+from labcheck.observe.gather import lab_targets
 from labcheck.results import LabResult, Status
 from labcheck.spec.loader import load_solutions
 from labcheck.spec.model import LabSpec, SolutionSpec
@@ -47,10 +47,7 @@ def _grade(spec: LabSpec, state: LabState, sol: SolutionSpec, workspace: Path, d
     users = {n: s.username for n, s in state.services.items() if s.username}
     rendered = render_lab(spec, template_context(spec, state.hosts(), users))
     exercises = [ex for ex in rendered.exercises if ex.id in sol.exercises]
-    targets = {
-        n: Target(s.address, Credentials(s.username, s.password) if s.username and s.password else None)
-        for n, s in state.services.items()
-    }
+    targets = lab_targets(state)
     return grade(rendered, exercises, targets, workspace=workspace, docker_config=str(docker_config))
 
 
@@ -119,6 +116,8 @@ def verify_solution(spec: LabSpec, folder: Path, sol: SolutionSpec, progress: Ca
             **state.env(),
             "DOCKER_CONFIG": str(docker_config),
             "LAB_WORKSPACE": str(ws),
+            # the tools installed next to labcheck (the aws CLI of the ecr extra) come first
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
         }
         done = subprocess.run(
             ["bash", "-euo", "pipefail", str((folder / sol.script).resolve())],

@@ -8,7 +8,7 @@ import pytest
 from obs_factory import CTX, digest, image, obs, repo, workspace
 
 from labcheck.checks.catalog import KINDS
-from labcheck.observe.model import InlinePassword, Observations, Unavailable
+from labcheck.observe.model import EcrRepository, EcrState, InlinePassword, Observations, Push, PushLog, Unavailable
 from labcheck.results import Outcome, Status
 
 
@@ -296,3 +296,42 @@ def test_every_kind_is_covered_here() -> None:
     source = inspect.getsource(sys.modules[__name__])
     untested = [name for name in KINDS if f'"{name}"' not in source]
     assert untested == []
+
+
+# --- ECR ---------------------------------------------------------------------------------
+
+
+def _ecr_obs(created: float | None, pushes: list[Push], *, ecr_down: bool = False) -> Observations:
+    repos = {} if created is None else {"my-app": EcrRepository("my-app", created)}
+    ecr = Unavailable("cannot reach the ECR API") if ecr_down else EcrState("http://localhost:5003", repos)
+    return Observations(ecr={"ecr-api": ecr}, push_logs={"registry": PushLog(tuple(pushes))})
+
+
+ECR_REPO = {"service": "ecr-api", "registry": "registry", "repository": "my-app"}
+
+
+def test_ecr_repository_created_before_the_first_push() -> None:
+    push = Push("my-app", "1.0.0", "AWS", 200.0)
+    ok = run("ecr_repository", ECR_REPO, _ecr_obs(100.0, [push]))
+    assert ok.status is Status.PASS
+    assert run("ecr_repository", ECR_REPO, _ecr_obs(100.0, [])).status is Status.PASS  # created, not yet pushed
+    missing = run("ecr_repository", ECR_REPO, _ecr_obs(None, [push]))
+    assert missing.status is Status.FAIL
+    assert "aws ecr create-repository --repository-name my-app" in missing.hint
+    late = run("ecr_repository", ECR_REPO, _ecr_obs(300.0, [push, Push("my-app", "1.0.0", "AWS", 400.0)]))
+    assert late.status is Status.FAIL
+    assert "before creating the repository" in late.hint
+    down = run("ecr_repository", ECR_REPO, _ecr_obs(100.0, [push], ecr_down=True))
+    assert down.status is Status.ERROR
+
+
+def test_pushed_by_reads_the_registry_log() -> None:
+    args = {"service": "registry", "repository": "my-app", "tag": "1.0.0", "user": "AWS"}
+    assert run("pushed_by", args, _ecr_obs(1.0, [Push("my-app", "1.0.0", "AWS", 2.0)])).status is Status.PASS
+    anonymous = run("pushed_by", args, _ecr_obs(1.0, [Push("my-app", "1.0.0", None, 2.0)]))
+    assert anonymous.status is Status.FAIL
+    assert "anonymous" in anonymous.message
+    other_tag = run("pushed_by", args, _ecr_obs(1.0, [Push("my-app", "latest", "AWS", 2.0)]))
+    assert other_tag.status is Status.FAIL
+    unreadable = Observations(push_logs={"registry": Unavailable("not a lab registry")})
+    assert run("pushed_by", args, unreadable).status is Status.ERROR

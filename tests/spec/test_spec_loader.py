@@ -25,9 +25,13 @@ def test_part7_loads_with_every_exercise_the_issue_fixes() -> None:
         "promote",
         "rollback",
         "pull-by-version",
+        "ecr",
     ]
     assert spec.services["registry"].port == 5000
     assert spec.services["hub"].auth == "htpasswd"
+    assert spec.services["ecr-api"].kind == "ecr-api"
+    assert spec.services["ecr"].auth == "ecr-token"
+    assert spec.services["ecr"].login_user == "AWS"
 
 
 def test_rendering_fills_addresses_and_namespace() -> None:

@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from labcheck.observe.model import (
     DockerState,
+    EcrState,
     Observations,
+    PushLog,
     RepoRef,
     RepoState,
     Unavailable,
@@ -45,6 +47,8 @@ class Needs:
     repos: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     docker: bool = False
     workspace_files: frozenset[str] | None = None  # None: the workspace is not needed
+    ecr_apis: frozenset[str] = frozenset()  # ecr-api services whose repositories are read
+    push_logs: frozenset[str] = frozenset()  # registry services whose push log is read
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,26 @@ def repo_state(obs: Observations, ctx: Context, service: str, repository: str) -
     if isinstance(state, Unavailable):
         return Outcome.errored(state.reason)
     return state
+
+
+def ecr_state(obs: Observations, service: str) -> EcrState | Outcome:
+    """The ECR API's observed repositories, or an error Outcome."""
+    state = obs.ecr.get(service)
+    if state is None:
+        return Outcome.errored(f"the ECR API {service!r} was not observed (a labcheck bug)")
+    if isinstance(state, Unavailable):
+        return Outcome.errored(state.reason)
+    return state
+
+
+def push_log(obs: Observations, service: str) -> PushLog | Outcome:
+    """A lab registry's push log, or an error Outcome."""
+    log = obs.push_logs.get(service)
+    if log is None:
+        return Outcome.errored(f"the log of service {service!r} was not observed (a labcheck bug)")
+    if isinstance(log, Unavailable):
+        return Outcome.errored(log.reason)
+    return log
 
 
 def docker_state(obs: Observations) -> DockerState | Outcome:

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from labcheck.checks.base import CheckKind
+from labcheck.checks.ecr import EcrRepository, PushedBy
 from labcheck.checks.git import CommitTag, LatestIsNewestCommit
 from labcheck.checks.images import (
     DifferentImages,
@@ -33,6 +34,8 @@ KINDS: dict[str, CheckKind[Any]] = {
         NoInlinePassword(),
         CommitTag(),
         LatestIsNewestCommit(),
+        EcrRepository(),
+        PushedBy(),
     )
 }
 
@@ -54,6 +57,7 @@ def validate_check(check: CheckSpec, spec: LabSpec, where: str) -> None:
         loc = ".".join(str(p) for p in err["loc"])
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"].removeprefix("Value error, ")
         raise SpecError(f"{where}.args{'.' + loc if loc else ''}: {msg}") from exc
-    service = getattr(args, "service", None)
-    if service is not None and service not in spec.services:
-        raise SpecError(f"{where}.args.service: unknown service {service!r} (lab has: {', '.join(spec.services)})")
+    for key in ("service", "registry"):
+        service = getattr(args, key, None)
+        if service is not None and service not in spec.services:
+            raise SpecError(f"{where}.args.{key}: unknown service {service!r} (lab has: {', '.join(spec.services)})")

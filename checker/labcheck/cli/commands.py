@@ -154,7 +154,10 @@ def _targets(
     from labcheck.registry import Credentials, credentials_for
 
     if registry:
+        from labcheck.registry import probe
+
         creds = credentials_for(registry)
+        probe(registry, credentials=creds, insecure=True if insecure else None)  # one clear line, not N errors
         targets = {n: Target(registry, creds, True if insecure else None) for n in spec.services}
         addresses = dict.fromkeys(spec.services, registry)
         users = {n: namespace or s.username for n, s in spec.services.items() if s.username}

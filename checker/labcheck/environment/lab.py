@@ -5,14 +5,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from labcheck.environment.docker_client import docker_client
+from labcheck.environment.processes import (
+    ecr_login_password,
+    process_alive,
+    require_ecr_tools,
+    start_ecr_api,
+    stop_process,
+)
 from labcheck.environment.services import ensure_image, free_port, remove_instance, start_registry, wait_ready
 from labcheck.environment.state import (
     LABEL_INSTANCE,
     LABEL_LAB,
     LABEL_SERVICE,
     LabState,
+    ServiceState,
+    all_states,
     check_instance_name,
     delete_state,
     load_state,
@@ -49,30 +59,38 @@ def up(
             f"--port names unknown service {unknown[0]!r}",
             tip=f"services of {spec.id}: {', '.join(spec.services)}",
         )
+    if any(svc.kind == "ecr-api" for svc in spec.services.values()):
+        require_ecr_tools()  # before anything starts: a clear error and nothing to undo
     client = docker_client()
     existing = load_state(instance)
     found = {c.id: c for c in client.containers.list(all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"})}
-    if existing is not None and all(s.container_id in found for s in existing.services.values()):
-        for running in existing.services.values():  # restart after `docker stop` or a reboot
-            container = found[running.container_id]
-            if container.status != "running":
-                container.start()
-                wait_ready(running.host, running.port, container)
-        return UpResult(existing, already_running=True)
+    if existing is not None and all(s.is_process or s.container_id in found for s in existing.services.values()):
+        return UpResult(_restart(spec, existing, found), already_running=True)
     if found and existing is None:
         raise EnvironmentError_(
             f"containers of lab {instance!r} exist, but not the state that holds their passwords",
             tip=f"remove them with `labcheck down {instance}`, then run `labcheck up {instance}` again",
         )
+    if existing is not None:
+        _stop_processes(existing)
     remove_instance(client, instance)  # a half-removed instance: start afresh
-    images = {name: image or svc.image or spec.registry_image for name, svc in spec.services.items()}
+    registries = {name: svc for name, svc in spec.services.items() if svc.kind == "registry"}
+    images = {name: image or svc.image or spec.registry_image for name, svc in registries.items()}
     for img in sorted(set(images.values())):
         ensure_image(client, img)
     # The services start concurrently (each mostly waits for Docker and for /v2/ to answer).
     # On a failure or Ctrl-C the main thread waits for every start already under way, so
     # that the cleanup below sees, and removes, every container this call created.
-    pool = ThreadPoolExecutor(max_workers=len(spec.services), thread_name_prefix="labcheck-up")
+    # ECR API stand-ins (host processes) start first: an ECR data plane's password comes
+    # from one of them.
+    pool = ThreadPoolExecutor(max_workers=max(1, len(registries)), thread_name_prefix="labcheck-up")
+    processes: dict[str, ServiceState] = {}
     try:
+        for name, svc in spec.services.items():
+            if svc.kind == "ecr-api":
+                port = ports.get(name) or (free_port(bind_host) if ephemeral_ports else svc.port)
+                processes[name] = start_ecr_api(name, svc, instance=instance, bind_host=bind_host, port=port)
+        passwords = {n: ecr_login_password(processes[s.token_from]) for n, s in registries.items() if s.token_from}
         futures = {
             name: pool.submit(
                 start_registry,
@@ -83,14 +101,16 @@ def up(
                 image=images[name],
                 bind_host=bind_host,
                 port=ports.get(name) or (free_port(bind_host) if ephemeral_ports else svc.port),
+                ecr_password=passwords.get(name),
             )
-            for name, svc in spec.services.items()
+            for name, svc in registries.items()
         }
-        started = {name: future.result() for name, future in futures.items()}
-        state = LabState(lab=spec.id, instance=instance, services=started)
+        started = {**processes, **{name: future.result() for name, future in futures.items()}}
+        state = LabState(lab=spec.id, instance=instance, services={n: started[n] for n in spec.services})
         save_state(state)
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
+        _stop_processes(LabState(spec.id, instance, processes))
         remove_instance(client, instance)
         delete_state(instance)
         raise
@@ -99,12 +119,43 @@ def up(
     return UpResult(state, already_running=False)
 
 
+def _restart(spec: LabSpec, state: LabState, found: Mapping[str, Any]) -> LabState:
+    """Start again what stopped (`docker stop`, a reboot); the state, with new pids."""
+    services = dict(state.services)
+    for name, running in state.services.items():
+        if running.is_process:
+            if not process_alive(running):  # its repositories were in memory: they are gone
+                services[name] = start_ecr_api(
+                    name, spec.services[name], instance=state.instance, bind_host=running.host, port=running.port
+                )
+            continue
+        container = found[running.container_id]
+        if container.status != "running":
+            container.start()
+            wait_ready(running.host, running.port, container)
+    if services != state.services:
+        state = LabState(lab=state.lab, instance=state.instance, services=services)
+        save_state(state)
+    return state
+
+
+def _stop_processes(state: LabState) -> list[str]:
+    stopped = []
+    for svc in state.services.values():
+        if svc.is_process and stop_process(svc):
+            stopped.append(f"{svc.name} (pid {svc.pid})")
+    return stopped
+
+
 def down(instance: str) -> list[str]:
-    """Remove the instance's containers, their data and its state file; the names removed."""
+    """Stop the instance's host processes, remove its containers, their data and its state
+    file; the names of what was removed."""
+    state = load_state(instance)
+    stopped = _stop_processes(state) if state is not None else []
     client = docker_client()
     removed = remove_instance(client, instance)
     delete_state(instance)
-    return removed
+    return removed + stopped
 
 
 @dataclass(frozen=True)
@@ -135,5 +186,18 @@ def status() -> list[RunningService]:
                 status=c.status,
                 ports=ports,
             )
+        )
+    for state in all_states():
+        rows.extend(
+            RunningService(
+                lab=state.lab,
+                instance=state.instance,
+                service=svc.name,
+                container=f"pid {svc.pid} (host process)",
+                status="running" if process_alive(svc) else "exited",
+                ports=f"{svc.host}:{svc.port}",
+            )
+            for svc in state.services.values()
+            if svc.is_process
         )
     return sorted(rows, key=lambda r: (r.instance, r.service))

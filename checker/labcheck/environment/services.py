@@ -55,9 +55,21 @@ def ensure_image(client: Any, image: str) -> None:
 
 
 def start_registry(
-    name: str, spec: ServiceSpec, *, lab: str, instance: str, image: str, bind_host: str, port: int
+    name: str,
+    spec: ServiceSpec,
+    *,
+    lab: str,
+    instance: str,
+    image: str,
+    bind_host: str,
+    port: int,
+    ecr_password: str | None = None,
 ) -> ServiceState:
-    """Start one registry container and wait until it answers /v2/."""
+    """Start one registry container and wait until it answers /v2/.
+
+    With `auth: htpasswd` the password is generated; with `auth: ecr-token` it is
+    `ecr_password`, the one the lab's ECR API stand-in gives `aws ecr get-login-password`.
+    """
     from testcontainers.core.container import DockerContainer
 
     if not port_is_free(bind_host, port):
@@ -74,9 +86,11 @@ def start_registry(
     container.ports["5000/tcp"] = (bind_host, port)  # type: ignore[assignment]
     container.with_env("REGISTRY_STORAGE_DELETE_ENABLED", "true")
     username = password = None
-    if spec.auth == "htpasswd":
-        username = spec.username
-        password = secrets.token_urlsafe(18)
+    if spec.auth in ("htpasswd", "ecr-token"):
+        username = spec.login_user
+        password = ecr_password if spec.auth == "ecr-token" else secrets.token_urlsafe(18)
+        if not password:
+            raise EnvironmentError_(f"service {name!r} needs the ECR API's login password")
         hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
         container.with_copy_into_container(f"{username}:{hashed}\n".encode(), "/auth/htpasswd")
         container.with_env("REGISTRY_AUTH", "htpasswd")
@@ -106,6 +120,7 @@ def start_registry(
         container_id=str(wrapped.id),
         username=username,
         password=password,
+        auth=spec.auth,
     )
 
 

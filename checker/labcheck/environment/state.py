@@ -42,23 +42,59 @@ def state_dir() -> Path:
     return Path(xdg) / "labcheck"
 
 
+#: moto's ECR stand-in accepts any key pair: these are placeholders, not secrets.
+DUMMY_AWS_KEYS = {"AWS_ACCESS_KEY_ID": "labcheck-dummy-key-id", "AWS_SECRET_ACCESS_KEY": "labcheck-dummy-secret"}
+
+
 @dataclass(frozen=True)
 class ServiceState:
-    """A started service: where it listens and, with auth, its generated login."""
+    """A started service: where it listens and, with auth, its generated login.
+
+    A registry is a container (`container_id`); an `ecr-api` service is a host process
+    (`pid`, and `command` to recognise it before it is stopped).
+    """
 
     name: str
     env_var: str
     host: str
     port: int
-    container_id: str
+    container_id: str = ""
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    kind: str = "registry"
+    auth: str = "none"
+    pid: int | None = None
+    command: tuple[str, ...] = ()
+    region: str | None = None
 
     @property
     def address(self) -> str:
         """What learners type: localhost:PORT (Docker allows plain HTTP only to loopback)."""
         host = "localhost" if self.host in ("127.0.0.1", "0.0.0.0", "localhost") else self.host
         return f"{host}:{self.port}"
+
+    @property
+    def is_process(self) -> bool:
+        return self.pid is not None
+
+    def env(self) -> dict[str, str]:
+        """This service's `export` variables."""
+        if self.kind == "ecr-api":
+            return {
+                self.env_var: f"http://{self.address}",
+                **DUMMY_AWS_KEYS,
+                "AWS_DEFAULT_REGION": self.region or "us-east-1",
+                "AWS_PAGER": "",
+            }
+        out = {self.env_var: self.address}
+        if self.auth == "ecr-token":
+            return out  # the learner gets the password from `aws ecr get-login-password`
+        prefix = self.env_var.removesuffix("_REGISTRY")
+        if self.username:
+            out[f"{prefix}_USERNAME"] = self.username
+        if self.password:
+            out[f"{prefix}_PASSWORD"] = self.password
+        return out
 
 
 @dataclass(frozen=True)
@@ -73,12 +109,7 @@ class LabState:
         """The variables `labcheck env` exports, passwords included."""
         out: dict[str, str] = {}
         for svc in self.services.values():
-            out[svc.env_var] = svc.address
-            prefix = svc.env_var.removesuffix("_REGISTRY")
-            if svc.username:
-                out[f"{prefix}_USERNAME"] = svc.username
-            if svc.password:
-                out[f"{prefix}_PASSWORD"] = svc.password
+            out.update(svc.env())
         return out
 
     def secrets(self) -> list[str]:
@@ -109,7 +140,10 @@ def load_state(instance: str) -> LabState | None:
     """The saved state of an instance, or None."""
     try:
         data = json.loads(_path(instance).read_text(encoding="utf-8"))
-        services = {name: ServiceState(**svc) for name, svc in data["services"].items()}
+        services = {
+            name: ServiceState(**{**svc, "command": tuple(svc.get("command") or ())})
+            for name, svc in data["services"].items()
+        }
         return LabState(lab=data["lab"], instance=data["instance"], services=services)
     except FileNotFoundError:
         return None
@@ -123,6 +157,20 @@ def require_state(instance: str) -> LabState:
     if state is None:
         raise LabNotRunning(f"lab {instance!r} is not running", tip=f"start it with `labcheck up {instance}`")
     return state
+
+
+def all_states() -> list[LabState]:
+    """The state of every instance that has a state file."""
+    folder = state_dir()
+    if not folder.is_dir():
+        return []
+    found = (load_state(p.stem) for p in sorted(folder.glob("*.json")))
+    return [s for s in found if s is not None]
+
+
+def log_path(instance: str, service: str) -> Path:
+    """Where a host-process service of an instance writes its output."""
+    return state_dir() / f"{instance}.{service}.log"
 
 
 def delete_state(instance: str) -> None:

@@ -6,14 +6,20 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from labcheck.checks.base import Needs
 from labcheck.errors import LabcheckError
 from labcheck.observe.docker import docker_config_dir, observe_docker
-from labcheck.observe.model import Observations, RepoRef, RepoState, Unavailable
+from labcheck.observe.ecr import observe_ecr
+from labcheck.observe.model import EcrState, Observations, PushLog, RepoRef, RepoState, Unavailable
+from labcheck.observe.pushlog import observe_push_log
 from labcheck.observe.registry import observe_repository
 from labcheck.observe.workspace import is_git_repository, observe_workspace
 from labcheck.registry import Credentials, RegistryClient
+
+if TYPE_CHECKING:
+    from labcheck.environment.state import LabState
 
 
 @dataclass(frozen=True)
@@ -23,6 +29,21 @@ class Target:
     host: str
     credentials: Credentials | None = None
     insecure: bool | None = None
+    container_id: str | None = None  # a lab registry: its log shows who pushed
+    region: str | None = None  # an ECR API: its region (host is then the endpoint's host:port)
+
+
+def lab_targets(state: LabState) -> dict[str, Target]:
+    """Where each service of a running lab is read, with the lab's own logins."""
+    return {
+        name: Target(
+            svc.address,
+            Credentials(svc.username, svc.password) if svc.username and svc.password else None,
+            container_id=svc.container_id or None,
+            region=svc.region,
+        )
+        for name, svc in state.services.items()
+    }
 
 
 def merge(needs: Iterable[Needs]) -> Needs:
@@ -30,13 +51,17 @@ def merge(needs: Iterable[Needs]) -> Needs:
     repos: dict[tuple[str, str], frozenset[str]] = {}
     docker = False
     ws: frozenset[str] | None = None
+    ecr: frozenset[str] = frozenset()
+    logs: frozenset[str] = frozenset()
     for n in needs:
         for key, files in n.repos.items():
             repos[key] = repos.get(key, frozenset()) | files
         docker = docker or n.docker
         if n.workspace_files is not None:
             ws = (ws or frozenset()) | n.workspace_files
-    return Needs(repos=repos, docker=docker, workspace_files=ws)
+        ecr |= n.ecr_apis
+        logs |= n.push_logs
+    return Needs(repos=repos, docker=docker, workspace_files=ws, ecr_apis=ecr, push_logs=logs)
 
 
 def gather(
@@ -76,7 +101,33 @@ def gather(
             ws_obs = Unavailable(
                 f"{path} is not a git repository: run labcheck in your lab workspace or pass --workspace"
             )
-    return Observations(repos=repos, docker=docker_obs, workspace=ws_obs)
+    ecr_obs = {service: _ecr(targets[service]) for service in sorted(needs.ecr_apis)}
+    logs = _push_logs({service: targets[service] for service in needs.push_logs})
+    return Observations(repos=repos, docker=docker_obs, workspace=ws_obs, ecr=ecr_obs, push_logs=logs)
+
+
+def _ecr(target: Target) -> EcrState | Unavailable:
+    from labcheck.environment.state import DUMMY_AWS_KEYS
+
+    return observe_ecr(f"http://{target.host}", target.region or "us-east-1", access_keys=DUMMY_AWS_KEYS)
+
+
+def _push_logs(targets: Mapping[str, Target]) -> dict[str, PushLog | Unavailable]:
+    if not targets:
+        return {}
+    from labcheck.environment.docker_client import docker_client
+
+    try:
+        client = docker_client()
+    except LabcheckError as exc:
+        return {service: Unavailable(exc.message) for service in targets}
+    try:
+        return {
+            s: observe_push_log(client, t.container_id, t.host, t.credentials.username if t.credentials else None)
+            for s, t in sorted(targets.items())
+        }
+    finally:
+        client.close()
 
 
 def _observe(client: RegistryClient, ref: RepoRef, needs: Needs) -> RepoState | Unavailable:

@@ -117,9 +117,48 @@ class WorkspaceState:
 
 
 @dataclass(frozen=True)
+class EcrRepository:
+    """A repository the ECR API knows (describe-repositories)."""
+
+    name: str
+    created: float  # createdAt, seconds since the epoch
+    uri: str = ""
+
+
+@dataclass(frozen=True)
+class EcrState:
+    """The repositories of an ECR API (the lab's stand-in, or a real account's region)."""
+
+    endpoint: str
+    repositories: Mapping[str, EcrRepository] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Push:
+    """A manifest a registry accepted (PUT .../manifests/REF, 201), from its own log."""
+
+    repository: str
+    reference: str
+    user: str | None  # auth.user.name: who the registry authenticated, None if anonymous
+    time: float  # seconds since the epoch
+
+
+@dataclass(frozen=True)
+class PushLog:
+    """Every manifest push a lab registry logged, oldest first."""
+
+    pushes: tuple[Push, ...] = ()
+
+    def of(self, repository: str, reference: str | None = None) -> list[Push]:
+        return [p for p in self.pushes if p.repository == repository and reference in (None, p.reference)]
+
+
+@dataclass(frozen=True)
 class Observations:
     """Everything a run observed, keyed the way checks ask for it."""
 
     repos: Mapping[tuple[str, str], RepoState | Unavailable] = field(default_factory=dict)
     docker: DockerState | Unavailable | None = None
     workspace: WorkspaceState | Unavailable | None = None
+    ecr: Mapping[str, EcrState | Unavailable] = field(default_factory=dict)  # by ecr-api service
+    push_logs: Mapping[str, PushLog | Unavailable] = field(default_factory=dict)  # by registry service

@@ -19,24 +19,54 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
 
 
-class ServiceSpec(_Frozen):
-    """A container the lab starts: a registry, optionally with htpasswd auth."""
+#: The user name ECR logins use, whatever the account: `docker login --username AWS`.
+ECR_USER = "AWS"
 
-    kind: Literal["registry"] = "registry"
+
+class ServiceSpec(_Frozen):
+    """A service the lab starts.
+
+    `kind: registry` is a registry:2 container, optionally with htpasswd auth; with
+    `auth: ecr-token` its htpasswd holds user AWS with the login password of the `ecr-api`
+    service named by `token_from` (an ECR data plane). `kind: ecr-api` is moto_server serving
+    the ECR API, run as a host process (moto cannot run in a container offline).
+    """
+
+    kind: Literal["registry", "ecr-api"] = "registry"
     description: str
     port: int = Field(ge=1, le=65535)
     env_var: EnvName
-    auth: Literal["none", "htpasswd"] = "none"
+    auth: Literal["none", "htpasswd", "ecr-token"] = "none"
     username: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]*$")] | None = None
+    token_from: Ident | None = None  # auth: ecr-token: the ecr-api service that issues the password
     image: str | None = None  # default: the lab-wide registry image (registry:2)
+    region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] | None = None  # ecr-api only
 
     @model_validator(mode="after")
-    def _auth_needs_user(self) -> ServiceSpec:
+    def _consistent(self) -> ServiceSpec:
+        if self.kind == "ecr-api":
+            for key in ("image", "token_from", "username"):
+                if getattr(self, key) is not None:
+                    raise ValueError(f"{key} is not meaningful for kind: ecr-api")
+            if self.auth != "none":
+                raise ValueError("auth is not meaningful for kind: ecr-api")
+            if self.region is None:
+                raise ValueError("a service of kind: ecr-api needs a region (e.g. us-east-1)")
+            return self
+        if self.region is not None:
+            raise ValueError("region is only meaningful for kind: ecr-api")
         if self.auth == "htpasswd" and not self.username:
             raise ValueError("a service with auth: htpasswd needs a username")
-        if self.auth == "none" and self.username:
+        if self.auth != "htpasswd" and self.username:
             raise ValueError("username is only meaningful with auth: htpasswd")
+        if (self.auth == "ecr-token") != (self.token_from is not None):
+            raise ValueError("auth: ecr-token and token_from (an ecr-api service) go together")
         return self
+
+    @property
+    def login_user(self) -> str | None:
+        """The user name of the service's login, if it has one."""
+        return ECR_USER if self.auth == "ecr-token" else self.username
 
 
 class CheckSpec(_Frozen):
@@ -48,6 +78,8 @@ class CheckSpec(_Frozen):
     points: int = Field(default=1, ge=0, le=100)
     args: dict[str, Any] = Field(default_factory=dict)
     hint: str = ""
+    #: Graded by `labcheck run --registry HOST`? None: as its exercise says.
+    remote: bool | None = None
 
 
 class ExerciseSpec(_Frozen):
@@ -58,11 +90,18 @@ class ExerciseSpec(_Frozen):
     lesson: str = ""  # the site page that explains it, e.g. "lessons/tagging/"
     summary: str
     instructions: str = ""
+    #: Does the exercise make sense on a remote registry (`labcheck run --registry HOST`)?
+    #: A check may say otherwise with its own `remote`.
+    remote: bool = False
     checks: tuple[CheckSpec, ...] = Field(min_length=1)
 
     @property
     def max_points(self) -> int:
         return sum(c.points for c in self.checks)
+
+    def graded_remotely(self, check: CheckSpec) -> bool:
+        """Whether `check` is graded when the target is a remote registry."""
+        return self.remote if check.remote is None else check.remote
 
 
 class LabSpec(_Frozen):
@@ -91,6 +130,10 @@ class LabSpec(_Frozen):
         ports = [s.port for s in self.services.values()]
         if len(set(ports)) != len(ports):
             raise ValueError("two services use the same port")
+        for name, svc in self.services.items():
+            source = self.services.get(svc.token_from) if svc.token_from else None
+            if svc.token_from and (source is None or source.kind != "ecr-api"):
+                raise ValueError(f"service {name!r}: token_from {svc.token_from!r} is not an ecr-api service")
         for name in self.parameters:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
                 raise ValueError(f"parameter name {name!r} must be a lower-case identifier")

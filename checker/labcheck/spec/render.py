@@ -63,7 +63,7 @@ def template_context(spec: LabSpec, addresses: Mapping[str, str], usernames: Map
 def example_context(spec: LabSpec) -> dict[str, str]:
     """The context with each service on its default port: for docs and validation."""
     addresses = {name: f"localhost:{svc.port}" for name, svc in spec.services.items()}
-    usernames = {name: svc.username for name, svc in spec.services.items() if svc.username}
+    usernames = {name: user for name, svc in spec.services.items() if (user := svc.login_user)}
     return template_context(spec, addresses, usernames)
 
 

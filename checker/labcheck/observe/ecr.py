@@ -1,0 +1,44 @@
+"""Observe an ECR API: its repositories (describe-repositories through boto3), once per run."""
+
+from __future__ import annotations
+
+from labcheck.observe.model import EcrRepository, EcrState, Unavailable
+
+
+def observe_ecr(
+    endpoint: str | None, region: str, *, access_keys: dict[str, str] | None = None
+) -> EcrState | Unavailable:
+    """The repositories of the ECR API at `endpoint` (None: AWS itself, with the caller's
+    AWS credentials); Unavailable when it cannot be asked."""
+    try:
+        import boto3
+        import botocore.config
+        import botocore.exceptions
+    except ImportError:
+        return Unavailable("boto3 is not installed: pip install 'labcheck[ecr]'")
+    keys = access_keys or {}
+    client = boto3.client(
+        "ecr",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=keys.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=keys.get("AWS_SECRET_ACCESS_KEY"),
+        config=botocore.config.Config(connect_timeout=5, read_timeout=10, retries={"max_attempts": 2}),
+    )
+    where = endpoint or f"ECR in {region}"
+    repositories: dict[str, EcrRepository] = {}
+    try:
+        for page in client.get_paginator("describe_repositories").paginate():
+            for repo in page.get("repositories", []):
+                created = repo.get("createdAt")
+                repositories[repo["repositoryName"]] = EcrRepository(
+                    name=repo["repositoryName"],
+                    created=created.timestamp() if created is not None else 0.0,
+                    uri=repo.get("repositoryUri", ""),
+                )
+    except botocore.exceptions.EndpointConnectionError:
+        return Unavailable(f"cannot reach the ECR API at {where}: is the lab up? (`labcheck status`)")
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        # botocore's messages name the operation and the AWS error code, never a secret
+        return Unavailable(f"the ECR API at {where} did not list repositories: {exc}")
+    return EcrState(endpoint=where, repositories=repositories)
