@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from typing import Any
 
 from labcheck.errors import DockerUnavailable
@@ -12,10 +13,20 @@ def docker_client() -> Any:
     """A docker SDK client that has answered a ping, or DockerUnavailable."""
     import docker
 
+    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if where.startswith("unix://"):
+        # Asked first because the SDK leaves its socket open when the daemon's is gone.
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(where.removeprefix("unix://"))
+            except OSError as exc:
+                raise DockerUnavailable(f"the Docker daemon does not answer at {where}") from exc
+    client = None
     try:
         client = docker.from_env(timeout=30)
         client.ping()
     except Exception as exc:  # the SDK raises several unrelated types for "no daemon"
-        where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+        if client is not None:
+            client.close()  # its connection pool holds a socket
         raise DockerUnavailable(f"the Docker daemon does not answer at {where}") from exc
     return client

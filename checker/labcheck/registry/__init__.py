@@ -1,7 +1,7 @@
 """Read-only registry access: digests, tags, manifests and image configs over the v2 API."""
 
 from labcheck.registry.auth import Challenge, Credentials, credentials_for, parse_challenge
-from labcheck.registry.client import RegistryClient
+from labcheck.registry.client import RegistryClient, probe
 from labcheck.registry.manifests import Descriptor, ImageConfig, Manifest, Platform
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "RegistryClient",
     "credentials_for",
     "parse_challenge",
+    "probe",
 ]

@@ -82,6 +82,16 @@ def _sha(digest: str, content: bytes) -> str:
     return f"{hasher().name}:{hasher(content).hexdigest()}"
 
 
+def probe(host: str, *, credentials: Credentials | None = None, insecure: bool | None = None) -> None:
+    """Check once that `host` is a registry that lets us in; the RegistryError saying why not.
+
+    Grading a host that is closed, is a web page or refuses us would only repeat that same
+    reason on every check: callers ask first and report it once.
+    """
+    with RegistryClient(host, credentials=credentials, insecure=insecure) as client:
+        client.ping()
+
+
 class RegistryClient:
     """Read-only access to one registry over one pooled httpx.Client."""
 
@@ -147,6 +157,11 @@ class RegistryClient:
         """Check that the host is a registry we may talk to (GET /v2/)."""
         with self._request("GET", "/v2/") as response:
             body = self._read(response, _MAX_ERROR_BODY, "the /v2/ answer")
+        if response.status_code == 400 and b"HTTPS" in body:  # Go's answer to plain HTTP on a TLS port
+            raise RegistryProtocolError(
+                f"{self.host} speaks HTTPS, not plain HTTP",
+                tip="drop --insecure (labcheck uses https except for localhost and --insecure)",
+            )
         if response.status_code != 200:
             error = self._error(response, body, "/v2/")
             if isinstance(error, RegistryProtocolError):
@@ -365,7 +380,8 @@ class RegistryClient:
             if status == 429 and rate_limited < self._max_retries:
                 rate_limited += 1
                 response.close()
-                self._sleep(retry_after(response) or min(2.0**rate_limited, MAX_RETRY_WAIT))
+                wait = retry_after(response)  # "Retry-After: 0" means now, not "absent"
+                self._sleep(wait if wait is not None else min(2.0**rate_limited, MAX_RETRY_WAIT))
                 continue
             if status == 429:
                 response.close()

@@ -53,8 +53,14 @@ def _read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     try:
         return yaml.safe_load(text)
+    except ValueError as exc:  # a scalar YAML resolves but cannot build, e.g. the date 2026-13-45
+        raise SpecError(f"{path}: invalid YAML: {exc}") from exc
+    except RecursionError as exc:
+        raise SpecError(f"{path}: invalid YAML: nested too deeply") from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
@@ -122,6 +128,9 @@ def load_solutions(spec: LabSpec) -> tuple[Path, SolutionsManifest]:
         where = f"{path}: solutions.{i}"
         if names.count(sol.name) > 1:
             raise SpecError(f"{where}.name: {sol.name!r} is used twice")
+        if not (folder / sol.script).resolve().is_relative_to(folder.resolve()):
+            # verify runs the script: it must be one of the lab's own, not any file on the machine
+            raise SpecError(f"{where}.script: {sol.script!r} is outside {folder}")
         if not (folder / sol.script).is_file():
             raise SpecError(f"{where}.script: {sol.script!r} does not exist in {folder}")
         for ex_id in sol.exercises:
