@@ -11,7 +11,7 @@ from labcheck.errors import UsageError
 from labcheck.observe.gather import Target, gather, merge
 from labcheck.observe.model import Observations
 from labcheck.results import CheckResult, ExerciseResult, LabResult, Outcome, Status
-from labcheck.spec.model import ExerciseSpec, LabSpec
+from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec
 
 
 def select(spec: LabSpec, exercise_ids: Sequence[str]) -> list[ExerciseSpec]:
@@ -28,19 +28,36 @@ def select(spec: LabSpec, exercise_ids: Sequence[str]) -> list[ExerciseSpec]:
     return chosen
 
 
+REMOTE_SKIP = "not graded on a remote registry: it needs the lab's own services"
+
+
+def graded(exercise: ExerciseSpec, check: CheckSpec, remote: bool) -> bool:
+    """Whether `check` is graded: every check on the lab, only those marked `remote` on --registry."""
+    return not remote or exercise.graded_remotely(check)
+
+
 def evaluate(
     spec: LabSpec,
     exercises: Sequence[ExerciseSpec],
     obs: Observations,
     hosts: Mapping[str, str],
     target: str = "",
+    *,
+    remote: bool = False,
 ) -> LabResult:
-    """Pure: results of the exercises' checks on these observations."""
+    """Pure: results of the exercises' checks on these observations.
+
+    With `remote`, checks that only make sense on the lab's own services are skipped: a
+    skip is neither a fail nor counted in the score.
+    """
     results = []
     for ex in exercises:
         ctx = Context(hosts=hosts, lesson=ex.lesson)
         checks = []
         for check in ex.checks:
+            if not graded(ex, check, remote):
+                checks.append(CheckResult(check.id, check.title, Status.SKIP, 0, 0, REMOTE_SKIP))
+                continue
             kind = kind_of(check)
             try:
                 outcome = kind.evaluate(kind.parse(check.args), obs, ctx)
@@ -72,10 +89,13 @@ def grade(
     *,
     workspace: Path | None = None,
     docker_config: str | None = None,
+    remote: bool = False,
 ) -> LabResult:
-    """Gather what the exercises' checks need, once, then evaluate them."""
-    needs = merge(kind_of(c).needs(kind_of(c).parse(c.args)) for ex in exercises for c in ex.checks)
+    """Gather what the graded checks need, once, then evaluate them."""
+    needs = merge(
+        kind_of(c).needs(kind_of(c).parse(c.args)) for ex in exercises for c in ex.checks if graded(ex, c, remote)
+    )
     obs = gather(needs, targets, workspace=workspace, docker_config=docker_config)
     hosts = {name: t.host for name, t in targets.items()}
     target = ", ".join(sorted({t.host for t in targets.values()}))
-    return evaluate(spec, exercises, obs, hosts, target)
+    return evaluate(spec, exercises, obs, hosts, target, remote=remote)

@@ -8,11 +8,13 @@ from enum import StrEnum
 
 
 class Status(StrEnum):
-    """A check's outcome. ERROR means we could not grade: it never counts as a fail."""
+    """A check's outcome. ERROR means we could not grade: it never counts as a fail.
+    SKIP means the check does not apply to this target (a remote registry): not counted."""
 
     PASS = "pass"
     FAIL = "fail"
     ERROR = "error"
+    SKIP = "skip"
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,12 @@ class ExerciseResult:
 
     @property
     def passed(self) -> bool:
-        return all(c.status is Status.PASS for c in self.checks)
+        return all(c.status in (Status.PASS, Status.SKIP) for c in self.checks)
+
+    @property
+    def skipped(self) -> bool:
+        """Every check was skipped: the exercise does not apply to this target."""
+        return all(c.status is Status.SKIP for c in self.checks)
 
     @property
     def points(self) -> int:

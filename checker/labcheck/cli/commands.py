@@ -230,7 +230,9 @@ def run(
         raise WorkspaceError(f"--workspace {workspace_path} is not a git repository")
     targets, addresses, users, _ = _targets(spec, registry, namespace, insecure, instance)
     rendered = render_lab(spec, template_context(spec, addresses, users))
-    result = grade(rendered, select(rendered, exercises), targets, workspace=workspace_path)
+    result = grade(
+        rendered, select(rendered, exercises), targets, workspace=workspace_path, remote=registry is not None
+    )
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     report = reporter_for(fmt, color=color).render(result)
     if output is not None:

@@ -16,6 +16,7 @@ class JunitReporter(Reporter):
             tests=str(len(result.checks())),
             failures=str(result.count(Status.FAIL)),
             errors=str(result.count(Status.ERROR)),
+            skipped=str(result.count(Status.SKIP)),
         )
         for ex in result.exercises:
             suite = ET.SubElement(
@@ -35,6 +36,8 @@ class JunitReporter(Reporter):
                 elif c.status is Status.ERROR:
                     node = ET.SubElement(case, "error", message=c.message, type="error")
                     node.text = evidence
+                elif c.status is Status.SKIP:
+                    ET.SubElement(case, "skipped", message=c.message)
                 elif evidence:
                     ET.SubElement(case, "system-out").text = evidence
         ET.indent(suites)

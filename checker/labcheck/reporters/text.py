@@ -7,8 +7,8 @@ import textwrap
 from labcheck.reporters.base import Reporter
 from labcheck.results import LabResult, Status
 
-_MARK = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.ERROR: "ERROR"}
-_COLOR = {Status.PASS: "32", Status.FAIL: "31", Status.ERROR: "33"}
+_MARK = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.ERROR: "ERROR", Status.SKIP: "SKIP"}
+_COLOR = {Status.PASS: "32", Status.FAIL: "31", Status.ERROR: "33", Status.SKIP: "36"}
 
 
 class TextReporter(Reporter):
@@ -22,7 +22,7 @@ class TextReporter(Reporter):
     def render(self, result: LabResult) -> str:
         lines = [f"labcheck {result.lab}: {result.title}" + (f"  [{result.target}]" if result.target else "")]
         for ex in result.exercises:
-            head = "passed" if ex.passed else "not yet"
+            head = "skipped" if ex.skipped else "passed" if ex.passed else "not yet"
             lines.append("")
             lines.append(f"{ex.id}  {ex.title}  ({ex.points}/{ex.max_points} points, {head})")
             for c in ex.checks:
@@ -39,12 +39,14 @@ class TextReporter(Reporter):
                         )
                     )
         passed = result.count(Status.PASS)
-        total = len(result.checks())
+        total = len(result.checks()) - result.count(Status.SKIP)
         lines.append("")
         summary = (
             f"Score: {result.points}/{result.max_points} points; {passed}/{total} checks passed, "
             f"{result.count(Status.FAIL)} failed, {result.count(Status.ERROR)} could not be graded"
         )
+        if result.count(Status.SKIP):
+            summary += f"; {result.count(Status.SKIP)} skipped (they need the lab's own services)"
         lines.append(summary)
         if result.count(Status.ERROR):
             lines.append("Checks marked ERROR were not graded (not your fault): fix the cause and run again.")

@@ -1,0 +1,59 @@
+"""Grading a remote registry: checks that need the lab's own services are skipped, not failed."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from labcheck.grading import evaluate, graded
+from labcheck.observe.model import Observations, RepoRef, RepoState
+from labcheck.reporters import reporter_for
+from labcheck.results import Status
+from labcheck.spec import load_lab
+from labcheck.spec.render import render_lab, template_context
+
+
+def _remote_result():  # type: ignore[no-untyped-def]
+    spec = load_lab("part7")
+    hosts = dict.fromkeys(spec.services, "ghcr.io")
+    rendered = render_lab(spec, template_context(spec, hosts, {"hub": "alice"}))
+    # nothing pushed to ghcr.io/alice/my-app yet
+    obs = Observations(repos={("hub", "alice/my-app"): RepoState(RepoRef("hub", "ghcr.io", "alice/my-app"), False)})
+    exercises = [rendered.exercise(e) for e in ("hub-publish", "ecr")]
+    return evaluate(rendered, [e for e in exercises if e], obs, hosts, "ghcr.io", remote=True)
+
+
+def test_only_checks_marked_remote_are_graded_on_a_remote_registry() -> None:
+    spec = load_lab("part7")
+    remote = {(ex.id, c.id) for ex in spec.exercises for c in ex.checks if graded(ex, c, remote=True)}
+    assert ("hub-publish", "version-pushed") in remote
+    assert ("semver-latest", "latest-moved") in remote
+    assert ("hub-publish", "logged-out") not in remote  # the learner's login is what grades it
+    assert not {e for e, _ in remote} & {"local-registry", "ecr", "promote", "rollback", "git-sha"}
+    every = {(ex.id, c.id) for ex in spec.exercises for c in ex.checks if graded(ex, c, remote=False)}
+    assert every == {(ex.id, c.id) for ex in spec.exercises for c in ex.checks}
+
+
+def test_a_skip_is_neither_a_fail_nor_counted() -> None:
+    result = _remote_result()
+    hub, ecr = result.exercises
+    assert ecr.skipped and ecr.passed and ecr.max_points == 0
+    assert {c.status for c in ecr.checks} == {Status.SKIP}
+    logged_out = next(c for c in hub.checks if c.id == "logged-out")
+    assert logged_out.status is Status.SKIP
+    assert "remote registry" in logged_out.message
+    assert hub.max_points == sum(c.max_points for c in hub.checks if c.status is not Status.SKIP)
+    assert result.exit_code == 1  # the graded checks fail: nothing was pushed
+
+
+def test_reporters_show_skips() -> None:
+    result = _remote_result()
+    text = reporter_for("text", color=False).render(result)
+    assert "SKIP  repository-created: not graded on a remote registry" in text
+    assert "skipped (they need the lab's own services)" in text
+    data = json.loads(reporter_for("json", color=False).render(result))
+    statuses = {c["status"] for ex in data["exercises"] for c in ex["checks"]}
+    assert "skip" in statuses
+    suites = ET.fromstring(reporter_for("junit", color=False).render(result))
+    assert int(suites.get("skipped", "0")) == result.count(Status.SKIP) > 0
+    assert suites.find(".//testcase/skipped") is not None
