@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from labcheck.errors import RegistryError
+from labcheck.errors import RateLimited, RegistryError
 from labcheck.observe.model import RepoRef, RepoState, TagInfo, Unavailable
 from labcheck.registry import Manifest, RegistryClient
 
@@ -44,6 +44,8 @@ def observe_repository(
                     strict=True,
                 )
             )
+    except RateLimited as exc:  # not the learner's fault: say when grading can work again
+        return Unavailable(f"could not read {ref.host}/{ref.repository}: {exc.message}; {exc.tip}")
     except RegistryError as exc:
         return Unavailable(f"could not read {ref.host}/{ref.repository}: {exc.message}")
     infos = {
