@@ -34,7 +34,9 @@ def lab_env(tmp_path: Path) -> Iterator[dict[str, str]]:
             ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True
         )
         mine = [
-            t for t in tags.stdout.split() if t.startswith(("localhost:5000/", "localhost:5001/", "localhost:5050/"))
+            t
+            for t in tags.stdout.split()
+            if t.startswith(("localhost:5000/", "localhost:5001/", "localhost:5002/", "localhost:5050/"))
         ]
         if mine:
             subprocess.run(["docker", "rmi", "-f", *mine], capture_output=True, check=False)
