@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from labcheck.observe.gather import lab_targets
 from labcheck.results import LabResult, Status
 from labcheck.spec.loader import load_solutions
 from labcheck.spec.model import LabSpec, SolutionSpec
-from labcheck.spec.render import render_lab, template_context
+from labcheck.spec.render import exports, render_lab, render_text, template_context
 from labcheck.workspace import create_workspace
 
 SCRIPT_TIMEOUT = 600
@@ -37,15 +37,21 @@ SCRIPT_TIMEOUT = 600
 
 @dataclass(frozen=True)
 class SolutionOutcome:
-    name: str
+    name: str  # "solution" or "solution@learner" with --seeds
     ok: bool
     problems: tuple[str, ...]
     seconds: float
 
 
-def _grade(spec: LabSpec, state: LabState, sol: SolutionSpec, workspace: Path, docker_config: Path) -> LabResult:
+def _context(spec: LabSpec, state: LabState, learner: str | None) -> dict[str, str]:
     users = {n: s.username for n, s in state.services.items() if s.username}
-    rendered = render_lab(spec, template_context(spec, state.hosts(), users))
+    return template_context(spec, state.hosts(), users, learner)
+
+
+def _grade(
+    spec: LabSpec, state: LabState, sol: SolutionSpec, workspace: Path, docker_config: Path, learner: str | None
+) -> LabResult:
+    rendered = render_lab(spec, _context(spec, state, learner))
     exercises = [ex for ex in rendered.exercises if ex.id in sol.exercises]
     targets = lab_targets(state)
     return grade(rendered, exercises, targets, workspace=workspace, docker_config=str(docker_config))
@@ -60,13 +66,13 @@ def _compare_empty(result: LabResult) -> list[str]:
     return problems
 
 
-def _compare_solved(result: LabResult, sol: SolutionSpec) -> list[str]:
+def _compare_solved(result: LabResult, fails: Mapping[str, str]) -> list[str]:
     problems = []
     for ex in result.exercises:
         for c in ex.checks:
             key = f"{ex.id}/{c.id}"
-            if key in sol.fails:
-                expected = sol.fails[key]
+            if key in fails:
+                expected = fails[key]
                 if c.status is not Status.FAIL:
                     problems.append(f"{key} should fail but is {c.status.value}: {c.message}")
                 elif expected.lower() not in c.hint.lower():
@@ -98,8 +104,19 @@ def remove_new_tags(state: LabState | None, before: set[str]) -> None:
         client.close()
 
 
-def verify_solution(spec: LabSpec, folder: Path, sol: SolutionSpec, progress: Callable[[str], None]) -> SolutionOutcome:
-    """Verify one solution in its own lab; never leaves the lab running."""
+def seed_learners(count: int) -> list[str]:
+    """The learner ids `verify --seeds N` tries: learner-01 ... learner-N."""
+    return [f"learner-{i:02d}" for i in range(1, count + 1)]
+
+
+def verify_solution(
+    spec: LabSpec,
+    folder: Path,
+    sol: SolutionSpec,
+    progress: Callable[[str], None],
+    learner: str | None = None,
+) -> SolutionOutcome:
+    """Verify one solution in its own lab, with a learner's values; never leaves the lab running."""
     started = time.monotonic()
     instance = f"{spec.id}-verify-{secrets.token_hex(3)}"
     tmp = Path(tempfile.mkdtemp(prefix="labcheck-verify-"))
@@ -110,10 +127,12 @@ def verify_solution(spec: LabSpec, folder: Path, sol: SolutionSpec, progress: Ca
         ws = create_workspace(spec.id, tmp / "workspace")
         docker_config = tmp / "docker-config"
         docker_config.mkdir()
-        problems = _compare_empty(_grade(spec, state, sol, ws, docker_config))
+        context = _context(spec, state, learner)
+        problems = _compare_empty(_grade(spec, state, sol, ws, docker_config, learner))
         env = {
             **os.environ,
             **state.env(),
+            **exports(spec, context),
             "DOCKER_CONFIG": str(docker_config),
             "LAB_WORKSPACE": str(ws),
             # the tools installed next to labcheck (the aws CLI of the ecr extra) come first
@@ -134,14 +153,16 @@ def verify_solution(spec: LabSpec, folder: Path, sol: SolutionSpec, progress: Ca
                 tail = tail.replace(secret, "****")
             problems.append(f"the script exited {done.returncode}:\n{tail}")
         else:
-            problems += _compare_solved(_grade(spec, state, sol, ws, docker_config), sol)
+            expected = {key: render_text(text, context, f"{sol.name}.fails.{key}") for key, text in sol.fails.items()}
+            problems += _compare_solved(_grade(spec, state, sol, ws, docker_config, learner), expected)
     finally:
         remove_new_tags(state, before)
         down(instance)
         shutil.rmtree(tmp, ignore_errors=True)
-    outcome = SolutionOutcome(sol.name, not problems, tuple(problems), time.monotonic() - started)
+    name = f"{sol.name}@{learner}" if learner else sol.name
+    outcome = SolutionOutcome(name, not problems, tuple(problems), time.monotonic() - started)
     progress(
-        f"{'ok  ' if outcome.ok else 'FAIL'} {sol.name} ({sol.kind}: {', '.join(sol.exercises)}) {outcome.seconds:.1f}s"
+        f"{'ok  ' if outcome.ok else 'FAIL'} {name} ({sol.kind}: {', '.join(sol.exercises)}) {outcome.seconds:.1f}s"
     )
     for p in problems:
         progress(f"     - {p}")
@@ -149,13 +170,17 @@ def verify_solution(spec: LabSpec, folder: Path, sol: SolutionSpec, progress: Ca
 
 
 def verify_lab(
-    spec: LabSpec, *, only: Sequence[str] = (), progress: Callable[[str], None] = lambda _: None
+    spec: LabSpec,
+    *,
+    only: Sequence[str] = (),
+    progress: Callable[[str], None] = lambda _: None,
+    learners: Sequence[str | None] = (None,),
 ) -> list[SolutionOutcome]:
-    """Verify every solution of the lab (or only those named)."""
+    """Verify every solution of the lab (or only those named), once per learner's values."""
     folder, manifest = load_solutions(spec)
     names = {s.name for s in manifest.solutions}
     unknown = [n for n in only if n not in names]
     if unknown:
         raise UsageError(f"unknown solution {unknown[0]!r} (solutions: {', '.join(sorted(names))})")
     chosen = [s for s in manifest.solutions if not only or s.name in only]
-    return [verify_solution(spec, folder, sol, progress) for sol in chosen]
+    return [verify_solution(spec, folder, sol, progress, learner) for learner in learners for sol in chosen]

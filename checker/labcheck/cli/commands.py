@@ -33,6 +33,13 @@ def _ports(values: Sequence[str]) -> dict[str, int]:
     return ports
 
 
+learner_option = click.option(
+    "--learner",
+    default=None,
+    metavar="ID",
+    help="A workshop learner's id: their own values (versions, app name) instead of the lab's defaults.",
+)
+
 _instance_option = click.option(
     "--instance",
     default=None,
@@ -123,12 +130,18 @@ def status(instance: str | None) -> None:
 @cli.command()
 @click.argument("lab")
 @_instance_option
-def env(lab: str, instance: str | None) -> None:
+@learner_option
+def env(lab: str, instance: str | None, learner: str | None) -> None:
     """Print `export` lines for the lab: eval "$(labcheck env LAB)". Includes the password."""
     from labcheck.environment.state import require_state
+    from labcheck.spec import load_lab
+    from labcheck.spec.render import exports, template_context
 
     state = require_state(instance or lab)
-    for name, value in state.env().items():
+    spec = load_lab(state.lab)
+    users = {n: s.username for n, s in state.services.items() if s.username}
+    values = exports(spec, template_context(spec, state.hosts(), users, learner))
+    for name, value in {**state.env(), **values}.items():
         click.echo(f"export {name}={shlex.quote(value)}")
 
 
@@ -205,6 +218,7 @@ def _targets(
     help="Write the report here.",
 )
 @_instance_option
+@learner_option
 def run(
     lab: str,
     exercises: tuple[str, ...],
@@ -215,6 +229,7 @@ def run(
     fmt: str,
     output: Path | None,
     instance: str | None,
+    learner: str | None,
 ) -> None:
     """Grade the lab (or only the EXERCISES named)."""
     from labcheck.errors import WorkspaceError
@@ -229,7 +244,7 @@ def run(
     if workspace_path is not None and not (workspace_path.is_dir() and is_git_repository(workspace_path)):
         raise WorkspaceError(f"--workspace {workspace_path} is not a git repository")
     targets, addresses, users, _ = _targets(spec, registry, namespace, insecure, instance)
-    rendered = render_lab(spec, template_context(spec, addresses, users))
+    rendered = render_lab(spec, template_context(spec, addresses, users, learner))
     result = grade(
         rendered, select(rendered, exercises), targets, workspace=workspace_path, remote=registry is not None
     )
@@ -248,7 +263,8 @@ def run(
 @click.argument("lab")
 @click.argument("exercise")
 @_instance_option
-def hint(lab: str, exercise: str, instance: str | None) -> None:
+@learner_option
+def hint(lab: str, exercise: str, instance: str | None, learner: str | None) -> None:
     """Show an exercise's instructions and what its checks look for."""
     from labcheck.environment.state import load_state
     from labcheck.grading import select
@@ -259,9 +275,9 @@ def hint(lab: str, exercise: str, instance: str | None) -> None:
     state = load_state(instance or spec.id)
     if state is not None:
         users = {n: s.username for n, s in state.services.items() if s.username}
-        context = template_context(spec, state.hosts(), users)
+        context = template_context(spec, state.hosts(), users, learner)
     else:
-        context = example_context(spec)
+        context = example_context(spec, learner)
     ex = select(render_lab(spec, context), [exercise])[0]
     click.echo(f"{ex.id}: {ex.title}\n\n{ex.summary}\n")
     if ex.instructions:
@@ -276,19 +292,40 @@ def hint(lab: str, exercise: str, instance: str | None) -> None:
 @cli.command()
 @click.argument("lab")
 @click.option("--solution", "only", multiple=True, help="Verify only this solution (repeatable).")
-def verify(lab: str, only: tuple[str, ...]) -> None:
+@click.option(
+    "--seeds",
+    type=click.IntRange(1, 500),
+    default=None,
+    metavar="N",
+    help="Verify with N learners' values (learner-01 ... learner-N) instead of the defaults.",
+)
+def verify(lab: str, only: tuple[str, ...], seeds: int | None) -> None:
     """Self-test: every check fails on an empty lab, passes on the reference, fails on each mistake."""
     from labcheck.errors import VerifyError
     from labcheck.spec import load_lab
-    from labcheck.verify import verify_lab
+    from labcheck.verify import seed_learners, verify_lab
 
     spec = load_lab(lab)
 
     def progress(line: str) -> None:
         click.echo(line)
 
-    outcomes = verify_lab(spec, only=only, progress=progress)
+    learners: list[str | None] = list(seed_learners(seeds)) if seeds else [None]
+    outcomes = verify_lab(spec, only=only, progress=progress, learners=learners)
     bad = [o for o in outcomes if not o.ok]
     click.echo(f"{len(outcomes) - len(bad)} passed, {len(bad)} failed")
     if bad:
         raise VerifyError(f"{len(bad)} solution(s) did not grade as declared: {', '.join(o.name for o in bad)}")
+
+
+def _register_more() -> None:
+    """The workshop commands (`class ...`) and the learner's `instructions` and `watch`."""
+    from labcheck.cli.classroom import class_group
+    from labcheck.cli.learner import instructions, watch
+
+    cli.add_command(class_group)
+    cli.add_command(instructions)
+    cli.add_command(watch)
+
+
+_register_more()

@@ -104,8 +104,39 @@ class ExerciseSpec(_Frozen):
         return self.remote if check.remote is None else check.remote
 
 
+class LearnerParameter(_Frozen):
+    """A value that differs per learner: `default` without a learner, else derived.
+
+    Derived by hashing the lab's seed, the learner id and the parameter's name, then
+    picking one of `choices` or an integer in `range` (both ends included).
+    """
+
+    default: str
+    choices: tuple[str, ...] | None = Field(default=None, min_length=2)
+    range: tuple[int, int] | None = None
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> LearnerParameter:
+        if (self.choices is None) == (self.range is None):
+            raise ValueError("give exactly one derivation rule: choices or range")
+        if self.choices is not None and self.default not in self.choices:
+            raise ValueError(f"default {self.default!r} is not one of the choices")
+        if self.range is not None:
+            low, high = self.range
+            if low > high:
+                raise ValueError(f"range [{low}, {high}] is empty")
+            if not (self.default.lstrip("-").isdigit() and low <= int(self.default) <= high):
+                raise ValueError(f"default {self.default!r} is not an integer in range [{low}, {high}]")
+        return self
+
+
 class LabSpec(_Frozen):
-    """A whole lab: services to start, parameters for Jinja, exercises with checks."""
+    """A whole lab: services to start, parameters for Jinja, exercises with checks.
+
+    `learner_parameters` (with `seed`) give each learner their own values; `exports` are the
+    environment variables `labcheck env` prints for them (templates, e.g. `"{{ version }}"`);
+    `class_service` is the service a workshop shares (`labcheck class up`).
+    """
 
     schema_version: Literal[1]
     id: Ident
@@ -113,6 +144,10 @@ class LabSpec(_Frozen):
     description: str = ""
     registry_image: str = "registry:2"
     parameters: dict[str, str] = Field(default_factory=dict)
+    seed: str = ""
+    learner_parameters: dict[str, LearnerParameter] = Field(default_factory=dict)
+    exports: dict[EnvName, str] = Field(default_factory=dict)
+    class_service: Ident | None = None
     services: dict[Ident, ServiceSpec] = Field(min_length=1)
     exercises: tuple[ExerciseSpec, ...] = Field(min_length=1)
 
@@ -134,9 +169,18 @@ class LabSpec(_Frozen):
             source = self.services.get(svc.token_from) if svc.token_from else None
             if svc.token_from and (source is None or source.kind != "ecr-api"):
                 raise ValueError(f"service {name!r}: token_from {svc.token_from!r} is not an ecr-api service")
-        for name in self.parameters:
+        for name in [*self.parameters, *self.learner_parameters]:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
                 raise ValueError(f"parameter name {name!r} must be a lower-case identifier")
+        both = sorted(set(self.parameters) & set(self.learner_parameters))
+        if both:
+            raise ValueError(f"{both[0]!r} is both a parameter and a learner parameter")
+        if self.learner_parameters and not self.seed:
+            raise ValueError("learner_parameters need a seed")
+        if self.class_service is not None:
+            shared = self.services.get(self.class_service)
+            if shared is None or shared.kind != "registry" or shared.auth != "htpasswd":
+                raise ValueError(f"class_service {self.class_service!r} is not a registry service with a login")
         return self
 
     def exercise(self, exercise_id: str) -> ExerciseSpec | None:

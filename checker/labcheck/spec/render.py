@@ -43,28 +43,44 @@ def _render_value(value: Any, context: Mapping[str, Any], where: str) -> Any:
     return value
 
 
-def template_context(spec: LabSpec, addresses: Mapping[str, str], usernames: Mapping[str, str]) -> dict[str, str]:
-    """Names a template may use: each service's address and username, then the parameters.
+def template_context(
+    spec: LabSpec, addresses: Mapping[str, str], usernames: Mapping[str, str], learner: str | None = None
+) -> dict[str, str]:
+    """Names a template may use: each service's address and username, the learner's values
+    (defaults without a learner, see spec/learners.py), then the parameters.
 
     A service `hub` gives `hub` (its host:port) and `hub_username`; parameters are rendered
     in that context, so `namespace: "{{ hub_username }}"` works.
     """
+    from labcheck.spec.learners import learner_values
+
     context: dict[str, str] = {}
     for name in spec.services:
         key = name.replace("-", "_")
         context[key] = addresses[name]
         if name in usernames:
             context[f"{key}_username"] = usernames[name]
+    context.update(learner_values(spec, learner))
     for pname, pvalue in spec.parameters.items():
         context[pname] = _render(pvalue, context, f"parameters.{pname}")
     return context
 
 
-def example_context(spec: LabSpec) -> dict[str, str]:
+def exports(spec: LabSpec, context: Mapping[str, Any]) -> dict[str, str]:
+    """The lab's `exports`: environment variables carrying the (learner's) values."""
+    return {name: _render(value, context, f"exports.{name}") for name, value in spec.exports.items()}
+
+
+def render_text(text: str, context: Mapping[str, Any], where: str) -> str:
+    """One template string rendered in the lab's context (e.g. a solution's expected hint)."""
+    return _render(text, context, where)
+
+
+def example_context(spec: LabSpec, learner: str | None = None) -> dict[str, str]:
     """The context with each service on its default port: for docs and validation."""
     addresses = {name: f"localhost:{svc.port}" for name, svc in spec.services.items()}
     usernames = {name: user for name, svc in spec.services.items() if (user := svc.login_user)}
-    return template_context(spec, addresses, usernames)
+    return template_context(spec, addresses, usernames, learner)
 
 
 def render_check(check: CheckSpec, context: Mapping[str, Any], where: str) -> CheckSpec:
@@ -100,6 +116,8 @@ def render_lab(spec: LabSpec, context: Mapping[str, Any]) -> LabSpec:
 def compile_templates(spec: LabSpec, path: Path) -> LabSpec:
     """Render the whole spec once with example values, so template errors surface at load."""
     try:
-        return render_lab(spec, example_context(spec))
+        context = example_context(spec)
+        exports(spec, context)
+        return render_lab(spec, context)
     except SpecError as exc:
         raise SpecError(f"{path}: {exc.message}", tip=exc.tip) from exc

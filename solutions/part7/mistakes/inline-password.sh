@@ -20,10 +20,10 @@ set -euo pipefail
   printf 'docker login %q -u %q -p %q\n' "$HUB_REGISTRY" "$HUB_USERNAME" "$HUB_PASSWORD"
 } > publish.sh
 cat >> publish.sh <<'SCRIPT'
-docker build -t "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest" .
-docker tag "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest" "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0"
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest"
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0"
+docker build -t "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest" .
+docker tag "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest" "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}"
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest"
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}"
 docker logout "$HUB_REGISTRY"
 SCRIPT
 chmod +x publish.sh

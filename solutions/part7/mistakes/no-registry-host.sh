@@ -18,11 +18,11 @@ set -euo pipefail
 
 echo "$HUB_PASSWORD" | docker login "$HUB_REGISTRY" -u "$HUB_USERNAME" --password-stdin
 
-docker build -t "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest" .
+docker build -t "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest" .
 
 # The mistake: no registry host in the version tag (so it is never pushed to the hub)
-docker tag "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest" "$HUB_USERNAME/my-app:v1.0.0"
+docker tag "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest" "$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}"
 
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest"
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest"
 
 docker logout "$HUB_REGISTRY"

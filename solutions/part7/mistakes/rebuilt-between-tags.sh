@@ -16,11 +16,11 @@ set -euo pipefail
 
 echo "$HUB_PASSWORD" | docker login "$HUB_REGISTRY" -u "$HUB_USERNAME" --password-stdin
 
-docker build -t "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest" .
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest"
+docker build -t "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest" .
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest"
 
 # The mistake: a second build for the version tag
-docker build --no-cache -t "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0" .
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0"
+docker build --no-cache -t "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}" .
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}"
 
 docker logout "$HUB_REGISTRY"

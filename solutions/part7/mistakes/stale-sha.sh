@@ -18,6 +18,6 @@ GIT_SHA=$(git rev-parse --short HEAD)
 echo 1.1.0 > version.txt
 git commit -am "Release 1.1.0"
 
-docker build -t "$REGISTRY/my-app:${GIT_SHA}" -t "$REGISTRY/my-app:latest" .
-docker push "$REGISTRY/my-app:${GIT_SHA}"
-docker push "$REGISTRY/my-app:latest"
+docker build -t "$REGISTRY/${LAB_APP}:${GIT_SHA}" -t "$REGISTRY/${LAB_APP}:latest" .
+docker push "$REGISTRY/${LAB_APP}:${GIT_SHA}"
+docker push "$REGISTRY/${LAB_APP}:latest"

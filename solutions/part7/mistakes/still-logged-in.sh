@@ -12,9 +12,9 @@ set -euo pipefail
 
 echo "$HUB_PASSWORD" | docker login "$HUB_REGISTRY" -u "$HUB_USERNAME" --password-stdin
 
-docker build -t "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest" .
-docker tag "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest" "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0"
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest"
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0"
+docker build -t "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest" .
+docker tag "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest" "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}"
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest"
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}"
 
 # The mistake: no `docker logout "$HUB_REGISTRY"`

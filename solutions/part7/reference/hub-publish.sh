@@ -19,12 +19,12 @@ set -euo pipefail
 echo "$HUB_PASSWORD" | docker login "$HUB_REGISTRY" -u "$HUB_USERNAME" --password-stdin
 
 # Build image, tagged for the hub: <registry>/<username>/<repo>:<tag>
-docker build -t "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest" .
-docker tag "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest" "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0"
+docker build -t "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest" .
+docker tag "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest" "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}"
 
 # Push to the hub
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest"
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0"
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest"
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}"
 
 # Logout when done
 docker logout "$HUB_REGISTRY"

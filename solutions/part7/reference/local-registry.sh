@@ -15,9 +15,9 @@
 
 set -euo pipefail
 
-docker build -t "$REGISTRY/my-app:latest" .
-docker push "$REGISTRY/my-app:latest"
+docker build -t "$REGISTRY/${LAB_APP}:latest" .
+docker push "$REGISTRY/${LAB_APP}:latest"
 
 # Remove the local copy, then pull it from the registry
-docker rmi "$REGISTRY/my-app:latest"
-docker pull "$REGISTRY/my-app:latest"
+docker rmi "$REGISTRY/${LAB_APP}:latest"
+docker pull "$REGISTRY/${LAB_APP}:latest"

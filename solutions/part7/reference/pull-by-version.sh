@@ -16,25 +16,25 @@ set -euo pipefail
 echo "$HUB_PASSWORD" | docker login "$HUB_REGISTRY" -u "$HUB_USERNAME" --password-stdin
 
 # Prerequisite: v1.0.0 (exercise hub-publish)
-docker build -t "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0" .
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0"
+docker build -t "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}" .
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}"
 
 # Prerequisite: a new version, v1.1.0, as latest (exercise semver-latest)
 echo 1.1.0 > version.txt
 git commit -am "Release 1.1.0"
 # --no-cache: on a daemon shared with other runs the build cache can hand back an
 # image built earlier from the same files; a fresh build makes latest the newer image
-docker build --no-cache -t "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.1.0" -t "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest" .
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.1.0"
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest"
+docker build --no-cache -t "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_NEXT_VERSION}" -t "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest" .
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_NEXT_VERSION}"
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest"
 docker logout "$HUB_REGISTRY"
 
 # The exercise: remove the local copies, then pull by version and latest
-docker rmi "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0" "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest"
+docker rmi "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}" "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest"
 echo "$HUB_PASSWORD" | docker login "$HUB_REGISTRY" -u "$HUB_USERNAME" --password-stdin
-docker pull "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0"
-docker pull "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest"
+docker pull "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}"
+docker pull "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest"
 docker logout "$HUB_REGISTRY"
 
 # Compare them: different image IDs, different version.txt
-docker images "$HUB_REGISTRY/$HUB_USERNAME/my-app"
+docker images "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}"

@@ -16,9 +16,9 @@ set -euo pipefail
 echo "$HUB_PASSWORD" | docker login "$HUB_REGISTRY" -u "$HUB_USERNAME" --password-stdin
 
 # Release v1.0.0 (latest points at it for now)
-docker build -t "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0" -t "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest" .
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.0.0"
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest"
+docker build -t "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}" -t "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest" .
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_VERSION}"
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest"
 
 # A new version: change the app, commit, rebuild
 echo 1.1.0 > version.txt
@@ -28,8 +28,8 @@ git commit -am "Release 1.1.0"
 # --no-cache: on a daemon shared with other runs the build cache can hand back an
 # image built earlier from the same files, so v1.1.0 could look OLDER than v1.0.0; a
 # fresh build is newer, as it is on a learner's machine
-docker build --no-cache -t "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.1.0" -t "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest" .
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:v1.1.0"
-docker push "$HUB_REGISTRY/$HUB_USERNAME/my-app:latest"
+docker build --no-cache -t "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_NEXT_VERSION}" -t "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest" .
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:${LAB_NEXT_VERSION}"
+docker push "$HUB_REGISTRY/$HUB_USERNAME/${LAB_APP}:latest"
 
 docker logout "$HUB_REGISTRY"

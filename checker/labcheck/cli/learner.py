@@ -1,0 +1,110 @@
+"""A learner's commands beyond grading: `instructions` (their own values) and `watch`."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from labcheck.cli.commands import _instance_option, _targets, learner_option
+
+
+@click.command()
+@click.argument("lab")
+@learner_option
+@click.option(
+    "--class-registry",
+    default=None,
+    metavar="HOST:PORT",
+    help="The workshop's shared registry (from your login card); your user there is your learner id.",
+)
+@_instance_option
+def instructions(lab: str, learner: str | None, class_registry: str | None, instance: str | None) -> None:
+    """Print every exercise's instructions, with your values (--learner) and addresses."""
+    from labcheck.environment.state import load_state
+    from labcheck.errors import UsageError
+    from labcheck.spec import load_lab
+    from labcheck.spec.render import example_context, render_lab, template_context
+
+    spec = load_lab(lab)
+    state = load_state(instance or spec.id)
+    addresses = state.hosts() if state else {n: f"localhost:{s.port}" for n, s in spec.services.items()}
+    users = (
+        {n: s.username for n, s in state.services.items() if s.username}
+        if state
+        else {n: u for n, s in spec.services.items() if (u := s.login_user)}
+    )
+    if class_registry:
+        if not learner or not spec.class_service:
+            raise UsageError("--class-registry needs --learner ID (and a lab with a class_service)")
+        addresses = {**addresses, spec.class_service: class_registry}
+        users = {**users, spec.class_service: learner}
+    context = template_context(spec, addresses, users, learner) if state or class_registry else None
+    rendered = render_lab(spec, context or example_context(spec, learner))
+    who = f" for {learner}" if learner else ""
+    click.echo(f"# {spec.title}{who}\n")
+    for ex in rendered.exercises:
+        click.echo(f"## {ex.id}: {ex.title}\n\n{ex.summary.strip()}\n")
+        if ex.instructions:
+            click.echo(ex.instructions.rstrip() + "\n")
+
+
+def _bar(points: int, total: int, width: int = 30) -> str:
+    filled = round(width * points / total) if total else width
+    return f"[{'#' * filled}{'-' * (width - filled)}] {points}/{total} points"
+
+
+@click.command()
+@click.argument("lab")
+@click.argument("exercises", nargs=-1)
+@learner_option
+@click.option(
+    "--interval", type=click.FloatRange(0.5, 600), default=3.0, show_default=True, help="Seconds between grades."
+)
+@click.option(
+    "--workspace", "workspace_path", type=click.Path(path_type=Path), default=None, help="Your lab workspace."
+)
+@click.option("--once", is_flag=True, help="Grade once and stop (for scripts).")
+@_instance_option
+def watch(
+    lab: str,
+    exercises: tuple[str, ...],
+    learner: str | None,
+    interval: float,
+    workspace_path: Path | None,
+    once: bool,
+    instance: str | None,
+) -> None:
+    """Re-grade as you work: checks turn green, with a progress bar. Ctrl-C stops."""
+    from labcheck.grading import grade, select
+    from labcheck.results import Status
+    from labcheck.spec import load_lab
+    from labcheck.spec.render import render_lab, template_context
+
+    spec = load_lab(lab)
+    select(spec, exercises)
+    targets, addresses, users, _ = _targets(spec, None, None, False, instance)
+    rendered = render_lab(spec, template_context(spec, addresses, users, learner))
+    chosen = select(rendered, exercises)
+    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    marks = {Status.PASS: ("✔", "green"), Status.FAIL: ("✘", "red"), Status.ERROR: ("?", "yellow")}
+    while True:
+        result = grade(rendered, chosen, targets, workspace=workspace_path)
+        lines = [f"{spec.id}{f' ({learner})' if learner else ''}  {_bar(result.points, result.max_points)}", ""]
+        for ex in result.exercises:
+            lines.append(f"{'✔' if ex.passed else ' '} {ex.id} {ex.points}/{ex.max_points}")
+            for c in ex.checks:
+                mark, fg = marks[c.status]
+                lines.append(f"    {click.style(mark, fg=fg) if color else mark} {c.title}")
+        if color and not once:
+            click.clear()
+        click.echo("\n".join(lines))
+        if once or result.passed:
+            if result.passed:
+                click.echo("\nevery check passed")
+            sys.exit(result.exit_code)
+        click.echo(f"\nre-grading every {interval:g} s; Ctrl-C stops")
+        time.sleep(interval)
