@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 
 import httpx
@@ -76,7 +77,9 @@ def test_docker_push_digest_is_the_json_evidence(port: int, tmp_path: os.PathLik
         env = {**os.environ, "DOCKER_CONFIG": str(tmp_path), "NO_COLOR": "1"}
         done = subprocess.run(
             [
-                shutil.which("labcheck") or "labcheck",
+                sys.executable,
+                "-m",
+                "labcheck",
                 "run",
                 "part7",
                 "promote",
