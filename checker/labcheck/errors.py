@@ -6,11 +6,13 @@ The CLI turns these into one line, a tip and an exit code; anything else is a bu
     +-- UsageError                   exit 2: bad command-line input (unknown lab, exercise, ...)
     |   +-- SpecError                exit 2: a lab spec or solutions manifest is invalid
     |   +-- WorkspaceError           exit 2: --workspace is missing or not a git repository
+    |   +-- RosterError              exit 2: a class roster line is invalid (names file:line)
     +-- EnvironmentError_            exit 3: the lab environment cannot be set up or found
     |   +-- DockerUnavailable        exit 3: no Docker daemon answers
     |   +-- PortInUse                exit 3: a service's host port is taken
     |   +-- ImageMissing             exit 3: an image is absent and cannot be pulled
     |   +-- LabNotRunning            exit 3: the lab must be up for this command
+    |   +-- ClassError               exit 3: the class registry cannot start, or is not (or already) up
     |   +-- ToolMissing              exit 3: an optional tool (the ECR stand-in's moto) is absent
     +-- RegistryError                exit 3: talking to a registry failed (we could not grade)
     |   +-- RegistryUnreachable      connection refused, DNS, timeout, TLS
@@ -59,6 +61,12 @@ class WorkspaceError(UsageError):
     default_tip = "pass --workspace DIR, or create one with `labcheck workspace part7 DIR`"
 
 
+class RosterError(UsageError):
+    """A class roster is unreadable or a line of it is invalid."""
+
+    default_tip = "one learner per line: id[,name][,email]; ids are lower-case letters, digits, . _ -"
+
+
 class EnvironmentError_(LabcheckError):
     """The lab's environment (Docker, containers, ports) cannot be set up or found."""
 
@@ -87,6 +95,10 @@ class LabNotRunning(EnvironmentError_):
 
 class ToolMissing(EnvironmentError_):
     """A tool a lab service needs (moto for the ECR stand-in) is not installed."""
+
+
+class ClassError(EnvironmentError_):
+    """The class environment (token server, shared registry) cannot start or is not in the expected state."""
 
 
 class RegistryError(LabcheckError):

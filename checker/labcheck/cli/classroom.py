@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import time
+from pathlib import Path
+
 import click
+
+_output_dir = click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("labcheck-class"),
+    show_default=True,
+    help="Where the login cards and the scoreboard files are written.",
+)
 
 
 @click.group("class")
@@ -15,3 +28,122 @@ def class_group() -> None:
     labcheck class report [--watch] [results/*.json]
     labcheck class down
     """
+
+
+def _write_private(path: Path, text: str) -> None:
+    from labcheck.classroom.state import private_write
+
+    private_write(path, text.encode())
+
+
+@class_group.command("up")
+@click.argument("lab")
+@click.option(
+    "--roster", type=click.Path(path_type=Path, dir_okay=False), required=True, help="id[,name][,email] lines."
+)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (learners connect to it).")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=5050, show_default=True, help="The class registry's port."
+)
+@click.option(
+    "--token-port", type=click.IntRange(1, 65535), default=None, help="The token server's port (default: free)."
+)
+@click.option("--realm", default=None, metavar="URL", help="Token URL learners reach (behind a TLS proxy).")
+@click.option("--image", default=None, help="Registry image (default: the lab's, registry:2).")
+@click.option("--quiet", is_flag=True, help="Do not print the cards (they are still written as HTML).")
+@_output_dir
+def up(
+    lab: str,
+    roster: Path,
+    host: str,
+    port: int,
+    token_port: int | None,
+    realm: str | None,
+    image: str | None,
+    quiet: bool,
+    output_dir: Path,
+) -> None:
+    """Start the class registry and its token server; print and write a login card per learner."""
+    from labcheck.classroom.cards import card_text, cards, cards_html
+    from labcheck.classroom.environment import class_up
+    from labcheck.classroom.roster import read_roster
+    from labcheck.spec import load_lab
+
+    spec = load_lab(lab)
+    learners = read_roster(roster)  # a bad roster stops here, before anything starts
+    state = class_up(spec, learners, host=host, port=port, token_port=token_port, realm=realm, image=image)
+    page = output_dir / "cards.html"
+    _write_private(page, cards_html(spec, state))
+    if not quiet:
+        for card in cards(spec, state):
+            click.echo(card_text(card))
+    click.echo(f"class {spec.id}: {len(learners)} learners on {state.address} (token server {state.realm})")
+    click.echo(f"login cards: {page} (they hold the passwords: hand each learner their own)")
+    click.echo("next: labcheck class report --watch")
+
+
+@class_group.command("cards")
+@click.argument("learners", nargs=-1)
+@_output_dir
+def cards_cmd(learners: tuple[str, ...], output_dir: Path) -> None:
+    """Print the login cards again (all, or the LEARNERS named) and rewrite cards.html."""
+    from labcheck.classroom.cards import card_text, cards, cards_html
+    from labcheck.classroom.state import require_class
+    from labcheck.errors import UsageError
+    from labcheck.spec import load_lab
+
+    state = require_class()
+    spec = load_lab(state.lab)
+    unknown = [lr for lr in learners if state.learner(lr) is None]
+    if unknown:
+        raise UsageError(f"{unknown[0]!r} is not on the class roster")
+    for card in cards(spec, state):
+        if not learners or card.learner in learners:
+            click.echo(card_text(card))
+    _write_private(output_dir / "cards.html", cards_html(spec, state))
+
+
+@class_group.command("down")
+def down() -> None:
+    """Remove the class registry (and its data), the token server and the class state."""
+    from labcheck.classroom.environment import class_down
+
+    removed = class_down()
+    click.echo(f"removed {', '.join(removed)}" if removed else "no class was running")
+
+
+@class_group.command("report")
+@click.argument("submitted", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--watch", is_flag=True, help="Re-grade every --interval seconds until Ctrl-C.")
+@click.option("--interval", type=click.FloatRange(1, 3600), default=10.0, show_default=True)
+@_output_dir
+def report(submitted: tuple[Path, ...], watch: bool, interval: float, output_dir: Path) -> None:
+    """Grade every learner against the class registry; print a table, write CSV, JSON and HTML.
+
+    SUBMITTED are learners' own `labcheck run LAB --format json` reports (named
+    <learner-id>.json): they grade the checks the class registry cannot show.
+    """
+    from labcheck.classroom.report import grade_class, load_submitted
+    from labcheck.classroom.scoreboard import to_csv, to_html, to_json, to_table
+    from labcheck.classroom.state import require_class
+    from labcheck.spec import load_lab
+
+    state = require_class()
+    spec = load_lab(state.lab)
+    theirs = load_submitted(list(submitted), spec.id, [lg.user for lg in state.learners])
+    clear = watch and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    output_dir.mkdir(parents=True, exist_ok=True)
+    while True:
+        result = grade_class(spec, state, submitted=theirs)
+        (output_dir / "scoreboard.csv").write_text(to_csv(result), encoding="utf-8")
+        (output_dir / "scoreboard.json").write_text(to_json(result), encoding="utf-8")
+        refresh = max(2, round(interval)) if watch else None
+        (output_dir / "scoreboard.html").write_text(to_html(result, refresh), encoding="utf-8")
+        if clear:
+            click.clear()
+        click.echo(to_table(result), nl=False)
+        click.echo(f"written: {output_dir}/scoreboard.html, .csv, .json")
+        if not watch:
+            return
+        click.echo(f"refreshing every {interval:g} s; Ctrl-C stops")
+        time.sleep(interval)

@@ -1,0 +1,188 @@
+"""`labcheck class up` / `down`: the token server process and the shared registry:2 container.
+
+The registry uses distribution's token auth (REGISTRY_AUTH=token): it trusts our
+certificate, and sends clients to the token server, which knows each learner's login and
+grants push/pull in their own namespace only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from labcheck.classroom import process
+from labcheck.classroom.roster import Learner
+from labcheck.classroom.state import (
+    ClassLogin,
+    ClassState,
+    class_dir,
+    delete_class_files,
+    load_class,
+    private_write,
+    save_class,
+)
+from labcheck.classroom.tokens import ISSUER, SERVICE, hash_password, new_signing_key
+from labcheck.environment.docker_client import docker_client
+from labcheck.environment.services import ensure_image, free_port, remove_instance, wait_ready
+from labcheck.environment.state import LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE
+from labcheck.errors import ClassError, PortInUse, UsageError
+from labcheck.spec.model import LabSpec
+
+GRADER_USER = "instructor"
+DEFAULT_PORT = 5050
+
+
+def _probe_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "localhost") else host
+
+
+def _new_login(learner: Learner) -> ClassLogin:
+    return ClassLogin(learner.id, secrets.token_urlsafe(18), learner.name, learner.email)
+
+
+@dataclass(frozen=True)
+class _Files:
+    config: str
+    key: str
+    cert: str
+    log: str
+
+
+def _write_token_config(host: str, port: int, logins: Sequence[ClassLogin], grader: ClassLogin) -> tuple[_Files, bytes]:
+    folder = class_dir()
+    files = _Files(*(str(folder / n) for n in ("token-server.json", "token.key", "token.crt", "token-server.log")))
+    signing = new_signing_key()
+    private_write(folder / "token.key", signing.key_pem)
+    private_write(folder / "token.crt", signing.cert_pem)
+    table = {}
+    for login in [*logins, grader]:
+        salt, digest = hash_password(login.password)
+        table[login.user] = {"salt": salt, "hash": digest, "grader": login is grader}
+    config = {
+        "host": host,
+        "port": port,
+        "issuer": ISSUER,
+        "service": SERVICE,
+        "key_file": files.key,
+        "cert_file": files.cert,
+        "logins": table,
+    }
+    private_write(folder / "token-server.json", json.dumps(config, indent=1).encode())
+    return files, signing.cert_pem
+
+
+def class_up(
+    spec: LabSpec,
+    learners: Sequence[Learner],
+    *,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    token_port: int | None = None,
+    realm: str | None = None,
+    image: str | None = None,
+) -> ClassState:
+    """Start the token server and the class registry; everything is removed again on failure."""
+    if spec.class_service is None:
+        raise UsageError(f"lab {spec.id} has no class_service: it cannot be run as a class")
+    if load_class() is not None:
+        raise ClassError("a class is already running", tip="`labcheck class down` removes it first")
+    instance = f"class-{spec.id}-{secrets.token_hex(2)}"
+    token_port = token_port or free_port(host)
+    realm = realm or f"http://{_probe_host(host)}:{token_port}/token"
+    logins = tuple(_new_login(lr) for lr in learners)
+    grader = ClassLogin(GRADER_USER, secrets.token_urlsafe(24), "grading login")
+    client = docker_client()
+    pid, command = 0, tuple[str, ...]()
+    try:
+        image = image or spec.services[spec.class_service].image or spec.registry_image
+        ensure_image(client, image)
+        files, cert_pem = _write_token_config(host, token_port, logins, grader)
+        pid, command = process.start_token_server(
+            Path(files.config), Path(files.log), f"http://{_probe_host(host)}:{token_port}/healthz"
+        )
+        container_id = _start_registry(spec, instance, image, host, port, realm, cert_pem)
+        state = ClassState(
+            lab=spec.id,
+            instance=instance,
+            service=spec.class_service,
+            host=host,
+            port=port,
+            realm=realm,
+            container_id=container_id,
+            token_pid=pid,
+            token_command=command,
+            grader=grader,
+            learners=logins,
+        )
+        save_class(state)
+        return state
+    except BaseException:
+        if pid:
+            process.stop(pid, command)
+        remove_instance(client, instance)
+        delete_class_files()
+        raise
+    finally:
+        client.close()
+
+
+def _start_registry(spec: LabSpec, instance: str, image: str, host: str, port: int, realm: str, cert: bytes) -> str:
+    from testcontainers.core.container import DockerContainer
+
+    service = spec.class_service or "hub"
+    container = (
+        DockerContainer(image)
+        .with_name(f"labcheck-{instance}-{service}")
+        .with_kwargs(labels={LABEL_LAB: spec.id, LABEL_INSTANCE: instance, LABEL_SERVICE: service})
+    )
+    container.ports["5000/tcp"] = (host, port)  # type: ignore[assignment]
+    container.with_copy_into_container(cert, "/auth/token.crt")
+    for key, value in {
+        "REGISTRY_STORAGE_DELETE_ENABLED": "true",
+        "REGISTRY_AUTH": "token",
+        "REGISTRY_AUTH_TOKEN_REALM": realm,
+        "REGISTRY_AUTH_TOKEN_SERVICE": SERVICE,
+        "REGISTRY_AUTH_TOKEN_ISSUER": ISSUER,
+        "REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE": "/auth/token.crt",
+    }.items():
+        container.with_env(key, value)
+    try:
+        container.start()
+    except Exception as exc:
+        with contextlib.suppress(Exception):
+            wrapped = container.get_wrapped_container()
+            if wrapped is not None:
+                wrapped.remove(force=True, v=True)
+        if "port is already allocated" in str(exc) or "address already in use" in str(exc):
+            raise PortInUse(
+                f"port {port} on {host} is already in use", tip=f"choose another: --port {port + 1}"
+            ) from exc
+        raise ClassError(f"could not start the class registry: {str(exc).splitlines()[0]}") from exc
+    wrapped = container.get_wrapped_container()
+    wait_ready(host, port, wrapped)
+    return str(wrapped.id)
+
+
+def class_down() -> list[str]:
+    """Remove the class: its containers and volumes, the token server, the state; what was removed."""
+    state = load_class()
+    removed: list[str] = []
+    client = docker_client()
+    try:
+        if state is not None:
+            if process.stop(state.token_pid, state.token_command):
+                removed.append(f"token server (pid {state.token_pid})")
+            removed += remove_instance(client, state.instance)
+        else:  # no state: containers of a class whose state was lost
+            for c in client.containers.list(all=True, filters={"label": LABEL_INSTANCE}):
+                if c.labels.get(LABEL_INSTANCE, "").startswith("class-"):
+                    removed.append(c.name)
+                    c.remove(force=True, v=True)
+    finally:
+        client.close()
+    delete_class_files()
+    return removed
