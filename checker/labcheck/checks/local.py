@@ -46,7 +46,7 @@ class PulledFromRegistry(CheckKind[TagArgs]):
                 f"pull it by its tag: `docker pull {ref}`{see(ctx)}",
                 {ref: info.digest},
             )
-        wanted = f"{state.ref.host}/{state.ref.repository}@{info.digest}"
+        wanted = f"{state.ref.familiar}@{info.digest}"
         evidence = {
             ref: info.digest,
             "local RepoDigests": ", ".join(image.repo_digests) or "(none)",

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from labcheck.registry.auth import DOCKER_HUB_HOSTS
+
 
 @dataclass(frozen=True)
 class Unavailable:
@@ -25,8 +27,15 @@ class RepoRef:
     host: str
     repository: str
 
+    @property
+    def familiar(self) -> str:
+        """The name as Docker shows it locally: Docker Hub's without host and `library/`."""
+        if self.host.lower() in DOCKER_HUB_HOSTS:
+            return self.repository.removeprefix("library/")
+        return f"{self.host}/{self.repository}"
+
     def ref(self, tag: str) -> str:
-        return f"{self.host}/{self.repository}:{tag}"
+        return f"{self.familiar}:{tag}"
 
 
 @dataclass(frozen=True)
