@@ -18,8 +18,7 @@ from labcheck.environment.lab import down, up
 from labcheck.environment.services import free_port
 from labcheck.environment.state import LabState
 from labcheck.grading import grade
-from labcheck.observe.gather import Target
-from labcheck.registry import Credentials
+from labcheck.observe.gather import lab_targets
 from labcheck.results import Status
 from labcheck.spec import load_lab
 from labcheck.spec.render import render_lab, template_context
@@ -59,10 +58,7 @@ def test_the_instructions_verbatim_pass_every_check(lab: LabState, tmp_path: Pat
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
 
-    targets = {
-        n: Target(s.address, Credentials(s.username, s.password) if s.username and s.password else None)
-        for n, s in lab.services.items()
-    }
+    targets = lab_targets(lab)  # the lab's logins, and the ECR registry's log
     result = grade(rendered, rendered.exercises, targets, workspace=ws, docker_config=str(docker_config))
     not_passed = [
         f"{e.id}/{c.id}: {c.message} {c.hint}"

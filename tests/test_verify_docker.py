@@ -32,7 +32,7 @@ def test_every_shipped_solution_grades_as_declared(tmp_path: Path) -> None:
     before = labelled()
     done = verify(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "16 passed, 0 failed" in done.stdout
+    assert "19 passed, 0 failed" in done.stdout
     assert labelled() == before, "verify left lab containers behind"
 
 

@@ -61,14 +61,16 @@ def test_up_starts_registries_on_loopback_and_down_removes_everything(instance: 
     assert env["REGISTRY"] == reg.address
     assert env["HUB_REGISTRY"] == hub.address
     assert env["HUB_PASSWORD"] == hub.password
-    assert {r.service for r in status() if r.instance == instance} == {"registry", "hub"}
+    assert {r.service for r in status() if r.instance == instance} == {"registry", "hub", "ecr", "ecr-api"}
 
     again = up(spec, instance=instance, ephemeral_ports=True)
     assert again.already_running
     assert again.state == result.state
 
     removed = down(instance)
-    assert sorted(removed) == sorted(f"labcheck-{instance}-{s}" for s in ("registry", "hub"))
+    api = result.state.services["ecr-api"]
+    containers_removed = sorted(f"labcheck-{instance}-{s}" for s in ("registry", "hub", "ecr"))
+    assert sorted(removed) == sorted([*containers_removed, f"ecr-api (pid {api.pid})"])
     assert containers(instance) == []
     assert load_state(instance) is None
     assert down(instance) == []  # twice is fine
