@@ -12,7 +12,15 @@ from labcheck.checks.base import Needs
 from labcheck.errors import LabcheckError
 from labcheck.observe.docker import docker_config_dir, observe_docker
 from labcheck.observe.ecr import observe_ecr
-from labcheck.observe.model import EcrState, Observations, PushLog, RepoRef, RepoState, Unavailable
+from labcheck.observe.model import (
+    EcrState,
+    Observations,
+    PushLog,
+    RepoRef,
+    RepoState,
+    Unavailable,
+    WorkspaceState,
+)
 from labcheck.observe.pushlog import observe_push_log
 from labcheck.observe.registry import observe_repository
 from labcheck.observe.workspace import is_git_repository, observe_workspace
@@ -72,38 +80,45 @@ def gather(
     docker_config: str | None = None,
     timeout: float = 10.0,
 ) -> Observations:
-    """Observations for `needs`: registries concurrently, then the daemon and the workspace."""
+    """Observations for `needs`, all gathered at once: registries, daemon, workspace, ECR, logs."""
     by_host: dict[Target, list[tuple[str, str]]] = {}
     for service, repository in needs.repos:
         by_host.setdefault(targets[service], []).append((service, repository))
-    repos: dict[tuple[str, str], RepoState | Unavailable] = {}
     clients = {
         t: RegistryClient(t.host, credentials=t.credentials, insecure=t.insecure, timeout=timeout) for t in by_host
     }
+    # Every source is independent and mostly waits on I/O (HTTP, the Docker socket, git,
+    # boto3's start-up): one pool overlaps them, so a run costs its slowest source.
     try:
-        jobs = [(t, key) for t, keys in by_host.items() for key in keys]
-        with ThreadPoolExecutor(max_workers=max(1, min(8, len(jobs)))) as pool:
-            states = pool.map(
-                lambda job: _observe(clients[job[0]], RepoRef(job[1][0], job[0].host, job[1][1]), needs),
-                jobs,
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            repo_jobs = {
+                key: pool.submit(_observe, clients[t], RepoRef(key[0], t.host, key[1]), needs)
+                for t, keys in by_host.items()
+                for key in keys
+            }
+            docker_job = pool.submit(_docker, docker_config) if needs.docker else None
+            ws_job = (
+                pool.submit(_workspace, workspace, needs.workspace_files) if needs.workspace_files is not None else None
             )
-            repos = {key: st for (_, key), st in zip(jobs, states, strict=True)}
+            ecr_jobs = {service: pool.submit(_ecr, targets[service]) for service in sorted(needs.ecr_apis)}
+            logs_job = pool.submit(_push_logs, {service: targets[service] for service in needs.push_logs})
+            return Observations(
+                repos={key: job.result() for key, job in repo_jobs.items()},
+                docker=docker_job.result() if docker_job else None,
+                workspace=ws_job.result() if ws_job else None,
+                ecr={service: job.result() for service, job in ecr_jobs.items()},
+                push_logs=logs_job.result(),
+            )
     finally:
         for client in clients.values():
             client.close()
-    docker_obs = _docker(docker_config) if needs.docker else None
-    ws_obs = None
-    if needs.workspace_files is not None:
-        path = workspace or Path.cwd()
-        if is_git_repository(path):
-            ws_obs = observe_workspace(path, needs.workspace_files)
-        else:
-            ws_obs = Unavailable(
-                f"{path} is not a git repository: run labcheck in your lab workspace or pass --workspace"
-            )
-    ecr_obs = {service: _ecr(targets[service]) for service in sorted(needs.ecr_apis)}
-    logs = _push_logs({service: targets[service] for service in needs.push_logs})
-    return Observations(repos=repos, docker=docker_obs, workspace=ws_obs, ecr=ecr_obs, push_logs=logs)
+
+
+def _workspace(workspace: Path | None, files: frozenset[str]) -> WorkspaceState | Unavailable:
+    path = workspace or Path.cwd()
+    if not is_git_repository(path):
+        return Unavailable(f"{path} is not a git repository: run labcheck in your lab workspace or pass --workspace")
+    return observe_workspace(path, files)
 
 
 def _ecr(target: Target) -> EcrState | Unavailable:
