@@ -7,6 +7,7 @@ Docker's own Go templates (`{{.Repository}}`) in instructions must be wrapped in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,17 @@ from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec
 _ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
+@functools.lru_cache(maxsize=4096)
+def _compile(text: str) -> jinja2.Template:
+    """A template compiled once: a class report renders the same spec for hundreds of learners."""
+    return _ENV.from_string(text)
+
+
 def _render(text: str, context: Mapping[str, Any], where: str) -> str:
     if "{" not in text:
         return text
     try:
-        return _ENV.from_string(text).render(context)
+        return _compile(text).render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise SpecError(f"{where}: template error on line {exc.lineno}: {exc.message}") from exc
     except jinja2.UndefinedError as exc:
