@@ -43,9 +43,23 @@ class SolutionOutcome:
     seconds: float
 
 
+def _services_for(spec: LabSpec, sol: SolutionSpec) -> set[str]:
+    """The services the solution's exercises grade on: the only ones its lab needs to start."""
+    return {
+        str(check.args["service"])
+        for ex in spec.exercises
+        if ex.id in sol.exercises
+        for check in ex.checks
+        if "service" in check.args
+    }
+
+
 def _context(spec: LabSpec, state: LabState, learner: str | None) -> dict[str, str]:
-    users = {n: s.username for n, s in state.services.items() if s.username}
-    return template_context(spec, state.hosts(), users, learner)
+    # services this solution's lab did not start keep their nominal address and user in the text
+    hosts = {**{n: f"localhost:{svc.port}" for n, svc in spec.services.items()}, **state.hosts()}
+    users = {n: svc.login_user for n, svc in spec.services.items() if svc.login_user}
+    users.update({n: s.username for n, s in state.services.items() if s.username})
+    return template_context(spec, hosts, users, learner)
 
 
 def _grade(
@@ -123,7 +137,7 @@ def verify_solution(
     state: LabState | None = None
     before = local_tags()
     try:
-        state = up(spec, instance=instance, ephemeral_ports=True).state
+        state = up(spec, instance=instance, ephemeral_ports=True, only=_services_for(spec, sol)).state
         ws = create_workspace(spec.id, tmp / "workspace")
         docker_config = tmp / "docker-config"
         docker_config.mkdir()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Collection, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,12 +46,15 @@ def up(
     image: str | None = None,
     bind_host: str = "127.0.0.1",
     ephemeral_ports: bool = False,
+    only: Collection[str] | None = None,
 ) -> UpResult:
-    """Start every service of the lab; idempotent when the instance already runs.
+    """Start the lab's services (or `only` those, with what they depend on); idempotent when
+    the instance already runs.
 
     On any failure or interrupt, the services started so far are removed again.
     """
     instance = check_instance_name(instance or spec.id)
+    wanted = needed_services(spec, only)
     ports = dict(ports or {})
     unknown = sorted(set(ports) - set(spec.services))
     if unknown:
@@ -59,7 +62,7 @@ def up(
             f"--port names unknown service {unknown[0]!r}",
             tip=f"services of {spec.id}: {', '.join(spec.services)}",
         )
-    if any(svc.kind == "ecr-api" for svc in spec.services.values()):
+    if any(spec.services[name].kind == "ecr-api" for name in wanted):
         require_ecr_tools()  # before anything starts: a clear error and nothing to undo
     client = docker_client()
     existing = load_state(instance)
@@ -74,39 +77,43 @@ def up(
     if existing is not None:
         _stop_processes(existing)
     remove_instance(client, instance)  # a half-removed instance: start afresh
-    registries = {name: svc for name, svc in spec.services.items() if svc.kind == "registry"}
+    registries = {name: spec.services[name] for name in wanted if spec.services[name].kind == "registry"}
     images = {name: image or svc.image or spec.registry_image for name, svc in registries.items()}
     for img in sorted(set(images.values())):
         ensure_image(client, img)
     # The services start concurrently (each mostly waits for Docker and for /v2/ to answer).
     # On a failure or Ctrl-C the main thread waits for every start already under way, so
-    # that the cleanup below sees, and removes, every container this call created.
-    # ECR API stand-ins (host processes) start first: an ECR data plane's password comes
-    # from one of them.
+    # that the cleanup below sees, and removes, every container this call created. An ECR
+    # data plane's password comes from its ECR API stand-in (a host process), so it starts
+    # once that process answers; the other registries start meanwhile.
     pool = ThreadPoolExecutor(max_workers=max(1, len(registries)), thread_name_prefix="labcheck-up")
     processes: dict[str, ServiceState] = {}
+
+    def start(name: str, password: str | None = None) -> Future[ServiceState]:
+        return pool.submit(
+            start_registry,
+            name,
+            registries[name],
+            lab=spec.id,
+            instance=instance,
+            image=images[name],
+            bind_host=bind_host,
+            port=ports.get(name) or (free_port(bind_host) if ephemeral_ports else registries[name].port),
+            ecr_password=password,
+        )
+
     try:
-        for name, svc in spec.services.items():
+        futures = {name: start(name) for name, svc in registries.items() if not svc.token_from}
+        for name in wanted:
+            svc = spec.services[name]
             if svc.kind == "ecr-api":
                 port = ports.get(name) or (free_port(bind_host) if ephemeral_ports else svc.port)
                 processes[name] = start_ecr_api(name, svc, instance=instance, bind_host=bind_host, port=port)
-        passwords = {n: ecr_login_password(processes[s.token_from]) for n, s in registries.items() if s.token_from}
-        futures = {
-            name: pool.submit(
-                start_registry,
-                name,
-                svc,
-                lab=spec.id,
-                instance=instance,
-                image=images[name],
-                bind_host=bind_host,
-                port=ports.get(name) or (free_port(bind_host) if ephemeral_ports else svc.port),
-                ecr_password=passwords.get(name),
-            )
-            for name, svc in registries.items()
-        }
+        for name, svc in registries.items():
+            if svc.token_from:
+                futures[name] = start(name, ecr_login_password(processes[svc.token_from]))
         started = {**processes, **{name: future.result() for name, future in futures.items()}}
-        state = LabState(lab=spec.id, instance=instance, services={n: started[n] for n in spec.services})
+        state = LabState(lab=spec.id, instance=instance, services={n: started[n] for n in wanted})
         save_state(state)
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -117,6 +124,20 @@ def up(
     finally:
         pool.shutdown(wait=True)
     return UpResult(state, already_running=False)
+
+
+def needed_services(spec: LabSpec, only: Collection[str] | None) -> list[str]:
+    """The services to start, in spec order: `only` (default all) and what they depend on."""
+    if only is None:
+        return list(spec.services)
+    unknown = sorted(set(only) - set(spec.services))
+    if unknown:
+        raise UsageError(f"unknown service {unknown[0]!r} (services of {spec.id}: {', '.join(spec.services)})")
+    wanted = set(only)
+    for name in only:
+        if dependency := spec.services[name].token_from:
+            wanted.add(dependency)
+    return [name for name in spec.services if name in wanted]
 
 
 def _restart(spec: LabSpec, state: LabState, found: Mapping[str, Any]) -> LabState:
