@@ -184,6 +184,11 @@ def test_one_class_at_a_time_and_down_removes_everything(spec: LabSpec, tmp_path
         with pytest.raises(ClassError, match="already running"):
             class_up(spec, parse_roster("solo\n"), port=free_port())
         assert process.alive(state.token_pid, state.token_command)
+        # `down` from another state dir knows no class: it must not touch this one
+        os.environ["LABCHECK_STATE_DIR"] = str(tmp_path / "other")
+        assert class_down() == []
+        os.environ["LABCHECK_STATE_DIR"] = str(tmp_path / "state")
+        assert process.alive(state.token_pid, state.token_command)
         removed = class_down()
         assert any("token server" in r for r in removed)
         assert not process.alive(state.token_pid, state.token_command)

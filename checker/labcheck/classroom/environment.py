@@ -170,18 +170,17 @@ def _start_registry(spec: LabSpec, instance: str, image: str, host: str, port: i
 def class_down() -> list[str]:
     """Remove the class: its containers and volumes, the token server, the state; what was removed."""
     state = load_class()
+    if state is None:
+        # Without our state we cannot tell this class's containers from another state dir's
+        # (a bench, a test): leave them; `labcheck status` lists them, `docker rm` removes them.
+        delete_class_files()
+        return []
     removed: list[str] = []
+    if process.stop(state.token_pid, state.token_command):
+        removed.append(f"token server (pid {state.token_pid})")
     client = docker_client()
     try:
-        if state is not None:
-            if process.stop(state.token_pid, state.token_command):
-                removed.append(f"token server (pid {state.token_pid})")
-            removed += remove_instance(client, state.instance)
-        else:  # no state: containers of a class whose state was lost
-            for c in client.containers.list(all=True, filters={"label": LABEL_INSTANCE}):
-                if c.labels.get(LABEL_INSTANCE, "").startswith("class-"):
-                    removed.append(c.name)
-                    c.remove(force=True, v=True)
+        removed += remove_instance(client, state.instance)
     finally:
         client.close()
     delete_class_files()

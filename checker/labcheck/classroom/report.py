@@ -95,6 +95,18 @@ class CachingClient(RegistryClient):
         self._blobs: dict[str, bytes] = {}
         self.fetches = 0
 
+    def resolve(self, repository: str, reference: str) -> str | None:
+        """One GET per tag instead of HEAD then GET: the manifest is read anyway, and a class
+        registry counts no pulls. The manifest is kept for the manifest() call that follows."""
+        if reference.startswith("sha256:"):
+            return super().resolve(repository, reference)
+        found = self._get_manifest(self._name(repository), self._reference(reference))
+        if found is None:
+            return None
+        with self._lock:
+            self._manifests.setdefault(found.digest, found)
+        return found.digest
+
     def manifest(self, repository: str, reference: str) -> Manifest:
         if not reference.startswith("sha256:"):
             return super().manifest(repository, reference)
