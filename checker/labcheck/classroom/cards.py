@@ -28,12 +28,12 @@ def card_for(spec: LabSpec, state: ClassState, login: ClassLogin) -> Card:
     prefix = spec.services[state.service].env_var.removesuffix("_REGISTRY")
     env_var = spec.services[state.service].env_var
     commands = (
-        f"export {env_var}={state.address} {prefix}_USERNAME={login.user} "
+        f"export {env_var}={state.learner_address} {prefix}_USERNAME={login.user} "
         f"{prefix}_PASSWORD={shlex.quote(login.password)}",
         f'echo "${prefix}_PASSWORD" | docker login "${env_var}" -u "${prefix}_USERNAME" --password-stdin',
-        f"labcheck instructions {spec.id} --learner {login.user} --class-registry {state.address}",
+        f"labcheck instructions {spec.id} --learner {login.user} --class-registry {state.learner_address}",
     )
-    return Card(login.user, login.name, login.email, state.address, login.password, commands)
+    return Card(login.user, login.name, login.email, state.learner_address, login.password, commands)
 
 
 def cards(spec: LabSpec, state: ClassState) -> list[Card]:

@@ -83,6 +83,7 @@ def class_up(
     port: int = DEFAULT_PORT,
     token_port: int | None = None,
     realm: str | None = None,
+    public_address: str = "",
     image: str | None = None,
 ) -> ClassState:
     """Start the token server and the class registry; everything is removed again on failure."""
@@ -92,7 +93,8 @@ def class_up(
         raise ClassError("a class is already running", tip="`labcheck class down` removes it first")
     instance = f"class-{spec.id}-{secrets.token_hex(2)}"
     token_port = token_port or free_port(host)
-    realm = realm or f"http://{_probe_host(host)}:{token_port}/token"
+    token_url = f"http://{_probe_host(host)}:{token_port}/token"
+    realm = realm or token_url
     logins = tuple(_new_login(lr) for lr in learners)
     grader = ClassLogin(GRADER_USER, secrets.token_urlsafe(24), "grading login")
     client = docker_client()
@@ -112,11 +114,13 @@ def class_up(
             host=host,
             port=port,
             realm=realm,
+            token_url=token_url,
             container_id=container_id,
             token_pid=pid,
             token_command=command,
             grader=grader,
             learners=logins,
+            public_address=public_address,
         )
         save_class(state)
         return state

@@ -34,12 +34,19 @@ class ClassState:
     service: str  # the lab service the class shares (its class_service)
     host: str  # the address the registry and the token server listen on
     port: int
-    realm: str  # the token endpoint clients are sent to
+    realm: str  # the token endpoint clients are sent to (a TLS proxy's URL, with --realm)
+    token_url: str  # the same endpoint on this machine, for grading and the bench
     container_id: str
     token_pid: int
     token_command: tuple[str, ...]
     grader: ClassLogin
     learners: tuple[ClassLogin, ...]
+    public_address: str = ""  # what learners type when a TLS proxy fronts the registry
+
+    @property
+    def learner_address(self) -> str:
+        """The registry address on the login cards."""
+        return self.public_address or self.address
 
     @property
     def address(self) -> str:

@@ -87,7 +87,7 @@ class Pusher:
 
     def token(self, login: ClassLogin, repository: str) -> str:
         response = self.http.get(
-            self.state.realm,
+            self.state.token_url,
             params={"service": SERVICE, "scope": f"repository:{repository}:pull,push"},
             auth=(login.user, login.password),
         )

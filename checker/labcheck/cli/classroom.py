@@ -49,6 +49,9 @@ def _write_private(path: Path, text: str) -> None:
     "--token-port", type=click.IntRange(1, 65535), default=None, help="The token server's port (default: free)."
 )
 @click.option("--realm", default=None, metavar="URL", help="Token URL learners reach (behind a TLS proxy).")
+@click.option(
+    "--public-address", default="", metavar="HOST[:PORT]", help="Registry address on the cards (a TLS proxy)."
+)
 @click.option("--image", default=None, help="Registry image (default: the lab's, registry:2).")
 @click.option("--quiet", is_flag=True, help="Do not print the cards (they are still written as HTML).")
 @_output_dir
@@ -59,6 +62,7 @@ def up(
     port: int,
     token_port: int | None,
     realm: str | None,
+    public_address: str,
     image: str | None,
     quiet: bool,
     output_dir: Path,
@@ -71,13 +75,22 @@ def up(
 
     spec = load_lab(lab)
     learners = read_roster(roster)  # a bad roster stops here, before anything starts
-    state = class_up(spec, learners, host=host, port=port, token_port=token_port, realm=realm, image=image)
+    state = class_up(
+        spec,
+        learners,
+        host=host,
+        port=port,
+        token_port=token_port,
+        realm=realm,
+        public_address=public_address,
+        image=image,
+    )
     page = output_dir / "cards.html"
     _write_private(page, cards_html(spec, state))
     if not quiet:
         for card in cards(spec, state):
             click.echo(card_text(card))
-    click.echo(f"class {spec.id}: {len(learners)} learners on {state.address} (token server {state.realm})")
+    click.echo(f"class {spec.id}: {len(learners)} learners on {state.learner_address} (token server {state.realm})")
     click.echo(f"login cards: {page} (they hold the passwords: hand each learner their own)")
     click.echo("next: labcheck class report --watch")
 
