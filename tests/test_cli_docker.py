@@ -44,16 +44,21 @@ def sh(cmd: str, env: dict[str, str], cwd: Path | None = None) -> str:
 
 
 def labelled_containers() -> list[str]:
+    """The containers of this test's lab (the default instance, part7), running or not."""
     out = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", "label=io.labcheck.lab=part7"], capture_output=True, text=True, check=True
+        ["docker", "ps", "-aq", "--filter", "label=io.labcheck.instance=part7"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return out.stdout.split()
 
 
 def test_learner_flow_pass_fail_error_and_down(env: dict[str, str], tmp_path: Path) -> None:
     reg, hub = free_port(), free_port()
+    others = [a for name in ("ecr", "ecr-api") for a in ("--port", f"{name}={free_port()}")]
     before = set(labelled_containers())
-    up = lc(env, "up", "part7", "--port", f"registry={reg}", "--port", f"hub={hub}")
+    up = lc(env, "up", "part7", "--port", f"registry={reg}", "--port", f"hub={hub}", *others)
     assert up.returncode == 0, up.stderr
     assert f"localhost:{reg}" in up.stdout
     exports = lc(env, "env", "part7").stdout
@@ -106,7 +111,12 @@ def test_learner_flow_pass_fail_error_and_down(env: dict[str, str], tmp_path: Pa
 def test_interrupted_up_leaves_nothing_behind(env: dict[str, str]) -> None:
     before = set(labelled_containers())
     proc = subprocess.Popen(
-        [LABCHECK, "up", "part7", "--port", f"registry={free_port()}", "--port", f"hub={free_port()}"],
+        [
+            LABCHECK,
+            "up",
+            "part7",
+            *(a for name in ("registry", "hub", "ecr", "ecr-api") for a in ("--port", f"{name}={free_port()}")),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
