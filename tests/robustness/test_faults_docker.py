@@ -344,7 +344,8 @@ def test_spec_values_are_never_executed(env: dict[str, str], tmp_path: Path, pay
     lab_dir.mkdir(parents=True)
     # a parameter and an exercise summary carrying shell: rendered as text wherever they go
     quoted = json.dumps(text)
-    lab = lab.replace("  app: my-app", f"  app: my-app\n  note: {quoted}", 1)
+    assert "\nparameters:\n" in lab
+    lab = lab.replace("\nparameters:\n", f"\nparameters:\n  note: {quoted}\n", 1)
     lab = lab.replace("  - id: local-registry\n", f"  - id: local-registry\n    # {text}\n", 1)
     summary = "\n    summary: Push "
     assert summary in lab
