@@ -191,12 +191,10 @@ def _observe_all(
 def _grade_one(
     lab: LabSpec, state: ClassState, repos: Mapping[str, RepoState | Unavailable], submitted: LabResult | None
 ) -> tuple[LabResult, bool]:
-    exercises = []
-    skipped: dict[tuple[str, str], CheckSpec] = {}
-    for ex in lab.exercises:
-        gradable = tuple(c for c in ex.checks if class_gradable(ex, c, state.service))
-        skipped.update({(ex.id, c.id): c for c in ex.checks if c not in gradable})
-        exercises.append(ex.model_copy(update={"checks": gradable}))
+    exercises = [
+        ex.model_copy(update={"checks": tuple(c for c in ex.checks if class_gradable(ex, c, state.service))})
+        for ex in lab.exercises
+    ]
     needed = {
         (svc, repo): repos[repo]
         for ex in exercises
