@@ -106,12 +106,20 @@ def local_tags() -> set[str]:
 
 
 def remove_new_tags(state: LabState | None, before: set[str]) -> None:
-    """Untag what the solution tagged: new tags, and any tag naming this lab's registries."""
-    prefixes = tuple(f"{s.address}/" for s in state.services.values()) if state else ()
+    """Untag what the solution tagged for this lab: tags naming its registries (their ports are
+    its own), and new host-less tags in its users' namespaces (`learner/my-app:v1.0.0`, a
+    known mistake). Other new tags are left alone: the engine may be someone's working copy."""
+    if state is None:
+        return
+    ours = tuple(f"{s.address}/" for s in state.services.values())
+    hostless = tuple(f"{s.username}/" for s in state.services.values() if s.username)
     client = docker_client()
     try:
         now = local_tags()
-        for tag in sorted((now - before) | {t for t in now if prefixes and t.startswith(prefixes)}):
+        doomed = {t for t in now if t.startswith(ours)} | {
+            t for t in now - before if hostless and t.startswith(hostless)
+        }
+        for tag in sorted(doomed):
             with contextlib.suppress(Exception):  # already gone, or in use: nothing to undo
                 client.images.remove(tag, force=True)
     finally:

@@ -25,6 +25,9 @@ READY_TIMEOUT = 30.0
 def port_is_free(host: str, port: int) -> bool:
     """True when nothing listens on host:port (checked by binding it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Connections in TIME_WAIT from a lab just removed must not read as "in use":
+        # with SO_REUSEADDR only a live listener makes the bind fail, as it would for Docker.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
