@@ -92,6 +92,8 @@ def up(lab: str, ports: tuple[str, ...], image: str | None, bind_host: str, inst
     click.echo(f"lab {result.state.instance} {verb}:")
     for name, svc in result.state.services.items():
         login = f"  login: {svc.username} (password: labcheck env {spec.id}{name_opt})" if svc.username else ""
+        if svc.auth == "ecr-token":
+            login = f"  login: {svc.username} (password: aws ecr get-login-password)"
         click.echo(f"  {name:<10} {svc.address:<16} {spec.services[name].description}{login}")
     click.echo(f'next: eval "$(labcheck env {spec.id}{name_opt})"')
 
@@ -163,8 +165,8 @@ def _targets(
 ) -> tuple[dict[str, Target], dict[str, str], dict[str, str], LabState | None]:
     from labcheck.environment.state import require_state
     from labcheck.errors import UsageError
-    from labcheck.observe.gather import Target
-    from labcheck.registry import Credentials, credentials_for
+    from labcheck.observe.gather import Target, lab_targets
+    from labcheck.registry import credentials_for
 
     if registry:
         from labcheck.registry import probe
@@ -178,12 +180,8 @@ def _targets(
     state = require_state(instance or spec.id)
     if state.lab != spec.id:
         raise UsageError(f"instance {state.instance!r} runs lab {state.lab!r}, not {spec.id!r}")
-    targets = {
-        n: Target(s.address, Credentials(s.username, s.password) if s.username and s.password else None)
-        for n, s in state.services.items()
-    }
     users = {n: s.username for n, s in state.services.items() if s.username}
-    return targets, state.hosts(), users, state
+    return lab_targets(state), state.hosts(), users, state
 
 
 @cli.command()
