@@ -6,9 +6,11 @@ lab pages and `labcheck hint` show), run against a fresh lab on free ports.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,15 +19,12 @@ import pytest
 from labcheck.environment.lab import down, up
 from labcheck.environment.services import free_port
 from labcheck.environment.state import LabState
-from labcheck.grading import grade
-from labcheck.observe.gather import lab_targets
-from labcheck.results import Status
 from labcheck.spec import load_lab
-from labcheck.spec.render import render_lab, template_context
 from labcheck.verify import local_tags, remove_new_tags
 from labcheck.workspace import create_workspace
 
 pytestmark = pytest.mark.docker
+Completed = subprocess.CompletedProcess[str]
 BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.S)
 
 
@@ -42,13 +41,22 @@ def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LabState]:
         down(instance)
 
 
+def labcheck(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "labcheck", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
 def test_the_instructions_verbatim_pass_every_check(lab: LabState, tmp_path: Path) -> None:
-    spec = load_lab("part7")
-    users = {n: s.username for n, s in lab.services.items() if s.username}
-    rendered = render_lab(spec, template_context(spec, lab.hosts(), users))
-    script = "\n".join(block for ex in rendered.exercises for block in BASH_BLOCK.findall(ex.instructions))
+    # What a learner is told (`labcheck instructions`, the same text as the site's lab pages)...
+    shown = labcheck("instructions", "part7", "--instance", lab.instance)
+    assert shown.returncode == 0, shown.stderr
+    script = "\n".join(BASH_BLOCK.findall(shown.stdout))
     assert script.count("docker push") >= 14  # the lesson's pushes, not a summary
 
+    # ...typed verbatim, in order, in a fresh workspace...
     ws = create_workspace("part7", tmp_path / "ws")
     docker_config = tmp_path / "docker-config"
     docker_config.mkdir()
@@ -58,13 +66,15 @@ def test_the_instructions_verbatim_pass_every_check(lab: LabState, tmp_path: Pat
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
 
-    targets = lab_targets(lab)  # the lab's logins, and the ECR registry's log
-    result = grade(rendered, rendered.exercises, targets, workspace=ws, docker_config=str(docker_config))
+    # ...passes every check when graded the way a learner grades: `labcheck run`.
+    graded = labcheck("run", "part7", "--instance", lab.instance, "--format", "json", cwd=ws, env=env)
+    report = json.loads(graded.stdout)
     not_passed = [
-        f"{e.id}/{c.id}: {c.message} {c.hint}"
-        for e in result.exercises
-        for c in e.checks
-        if c.status is not Status.PASS
+        f"{e['id']}/{c['id']}: {c['message']} {c['hint']}"
+        for e in report["exercises"]
+        for c in e["checks"]
+        if c["status"] != "pass"
     ]
     assert not_passed == []
-    assert result.points == result.max_points == spec.max_points
+    assert graded.returncode == 0
+    assert report["score"]["points"] == report["score"]["max_points"] == load_lab("part7").max_points
