@@ -8,10 +8,8 @@ stops it by pid after checking that the pid still runs our command line (pids ar
 from __future__ import annotations
 
 import base64
-import contextlib
 import importlib.util
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,17 +17,13 @@ from pathlib import Path
 
 import httpx
 
+from labcheck.environment.host_process import alive, last_line, spawn, stop
 from labcheck.environment.state import DUMMY_AWS_KEYS, ServiceState, log_path
 from labcheck.errors import EnvironmentError_, ToolMissing
 from labcheck.spec.model import ServiceSpec
 
 READY_TIMEOUT = 30.0
-STOP_TIMEOUT = 5.0
 ECR_EXTRA_TIP = "install the ECR stand-in's tools: pip install 'labcheck[ecr]' (moto, boto3, awscli)"
-
-# Popen objects of the processes this process started, so that they are reaped when stopped
-# (and never garbage-collected while running, which would warn).
-_CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
 def require_ecr_tools() -> None:
@@ -46,17 +40,7 @@ def start_ecr_api(name: str, spec: ServiceSpec, *, instance: str, bind_host: str
     require_ecr_tools()
     command = (sys.executable, "-m", "moto.server", "-H", bind_host, "-p", str(port))
     log = log_path(instance, name)
-    log.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own session: a Ctrl-C meant for labcheck is not for it
-            env={**os.environ, **DUMMY_AWS_KEYS},
-        )
-    _CHILDREN[proc.pid] = proc
+    proc = spawn(command, log, env={**os.environ, **DUMMY_AWS_KEYS})
     state = ServiceState(
         name=name,
         env_var=spec.env_var,
@@ -68,24 +52,22 @@ def start_ecr_api(name: str, spec: ServiceSpec, *, instance: str, bind_host: str
         region=spec.region,
     )
     try:
-        _wait_ready(state, log)
+        _wait_ready(state, proc, log)
     except BaseException:
         stop_process(state)
         raise
     return state
 
 
-def _wait_ready(state: ServiceState, log: Path) -> None:
+def _wait_ready(state: ServiceState, proc: subprocess.Popen[bytes], log: Path) -> None:
     probe = "127.0.0.1" if state.host in ("0.0.0.0", "localhost") else state.host
     url = f"http://{probe}:{state.port}/moto-api/"
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
-        proc = _CHILDREN.get(state.pid or 0)
         # poll(), not the command line: right after the fork it is still labcheck's own
-        if proc is not None and proc.poll() is not None:
-            lines = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+        if proc.poll() is not None:
             raise EnvironmentError_(
-                f"the ECR API stand-in on port {state.port} exited: {lines[-1] if lines else '?'}",
+                f"the ECR API stand-in on port {state.port} exited: {last_line(log)}",
                 tip=f"its output is in {log}",
             )
         try:
@@ -96,49 +78,14 @@ def _wait_ready(state: ServiceState, log: Path) -> None:
     raise EnvironmentError_(f"the ECR API stand-in on port {state.port} did not answer within {READY_TIMEOUT:.0f} s")
 
 
-def _cmdline(pid: int) -> tuple[str, ...] | None:
-    """The pid's command line, or None when no such (live) process exists."""
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        status = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    if status.rpartition(")")[2].split()[:1] == ["Z"]:
-        return None  # a zombie has finished
-    return tuple(part.decode(errors="replace") for part in raw.split(b"\0") if part)
-
-
 def process_alive(state: ServiceState) -> bool:
     """True when the service's pid runs the command line it was started with."""
-    return state.pid is not None and _cmdline(state.pid) == state.command
+    return alive(state.pid, state.command)
 
 
 def stop_process(state: ServiceState) -> bool:
     """Stop the service's process group if its pid still runs our command; True if stopped."""
-    pid = state.pid
-    if pid is None or not process_alive(state):
-        _reap(pid)
-        return False
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM)  # its own session: the group id is its pid
-    deadline = time.monotonic() + STOP_TIMEOUT
-    while time.monotonic() < deadline and process_alive(state):
-        _reap(pid)
-        time.sleep(0.05)
-    if process_alive(state):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
-    _reap(pid)
-    return True
-
-
-def _reap(pid: int | None) -> None:
-    proc = _CHILDREN.pop(pid, None) if pid is not None else None
-    if proc is not None:
-        try:
-            proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            _CHILDREN[proc.pid] = proc  # still running: try again later
+    return stop(state.pid, state.command)
 
 
 def ecr_login_password(state: ServiceState) -> str:
