@@ -318,7 +318,7 @@ def test_no_command_prints_the_hub_password(env: dict[str, str], instance: str, 
     (solutions / "leak.sh").write_text('echo "hub password is $HUB_PASSWORD"\nexit 1\n')
     (solutions / "solutions.yaml").write_text(
         "schema_version: 1\nlab: part7\nsolutions:\n"
-        "  - {name: leak, script: leak.sh, kind: reference, exercises: [local-registry]}\n"
+        "  - {name: leak, script: leak.sh, kind: reference, exercises: [hub-publish]}\n"
     )
     leaky = lc({**env, "LABCHECK_SOLUTIONS_DIR": str(tmp_path / "solutions")}, "verify", "part7")
     assert "hub password is ****" in leaky.stdout, leaky.stdout + leaky.stderr

@@ -63,7 +63,7 @@ def retry_after(response: httpx.Response) -> float | None:
     value = response.headers.get("Retry-After", "").strip()
     if not value:
         return None
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit() also takes '²' and other digits
         return min(float(value), MAX_RETRY_WAIT)
     try:
         when = email.utils.parsedate_to_datetime(value)
