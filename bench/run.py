@@ -5,7 +5,7 @@
 
 1. `labcheck --help` (start-up: imports are lazy, so this is the floor of every command);
 2. `labcheck up part7` with the images present (then `down`, not timed);
-3. `labcheck run part7` on a lab where every exercise was solved (reference solutions).
+3. `labcheck run part7` on a lab where every exercise was solved (the lab's instructions, typed).
 
 It needs the Docker engine and the offline images, starts its own lab on free ports with a
 private state dir, and removes everything at the end. Nothing here asserts a time: these
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -54,7 +55,9 @@ def main() -> int:
     def lc(*a: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
         return subprocess.run([LABCHECK, *a], env=env, cwd=cwd, capture_output=True, text=True, check=check)
 
-    ports = ["--port", "registry=15000", "--port", "hub=15001"]
+    ports = [
+        a for i, name in enumerate(("registry", "hub", "ecr", "ecr-api")) for a in ("--port", f"{name}={15000 + i}")
+    ]
     try:
         report("labcheck --help", timed(lambda: lc("--help"), args.runs))
 
@@ -70,12 +73,16 @@ def main() -> int:
         lc("up", "part7", *ports)
         ws = tmp / "ws"
         lc("workspace", "part7", str(ws))
-        exports = dict(line.removeprefix("export ").split("=", 1) for line in lc("env", "part7").stdout.splitlines())
+        exports = {
+            k: v.strip("'")
+            for k, v in (line.removeprefix("export ").split("=", 1) for line in lc("env", "part7").stdout.splitlines())
+        }
         solve_env = {**env, **exports}
-        for script in sorted((ROOT / "solutions" / "part7" / "reference").glob("*.sh")):
-            subprocess.run(
-                ["bash", "-euo", "pipefail", str(script)], cwd=ws, env=solve_env, capture_output=True, check=True
-            )
+        # the lab's own instructions, in order, as a learner types them (as `make demo` does)
+        script = "\n".join(re.findall(r"```bash\n(.*?)```", lc("instructions", "part7").stdout, re.S))
+        subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script], cwd=ws, env=solve_env, capture_output=True, check=True
+        )
         graded = lc("run", "part7", cwd=ws, check=False)
         print(f"(graded lab: {graded.stdout.strip().splitlines()[-1]})")
         report("labcheck run part7 (all exercises)", timed(lambda: lc("run", "part7", cwd=ws, check=False), args.runs))
@@ -84,7 +91,7 @@ def main() -> int:
         tags = subprocess.run(
             ["docker", "images", "--format", "{{.Repository}}:{{.Tag}}"], capture_output=True, text=True
         )
-        stale = [t for t in tags.stdout.split() if t.startswith(("localhost:15000/", "localhost:15001/"))]
+        stale = [t for t in tags.stdout.split() if t.startswith(tuple(f"localhost:{15000 + i}/" for i in range(4)))]
         if stale:
             subprocess.run(["docker", "rmi", "-f", *stale], capture_output=True, check=False)
         shutil.rmtree(tmp, ignore_errors=True)
