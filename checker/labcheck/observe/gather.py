@@ -13,6 +13,7 @@ from labcheck.errors import LabcheckError
 from labcheck.observe.docker import docker_config_dir, observe_docker
 from labcheck.observe.ecr import observe_ecr
 from labcheck.observe.model import (
+    DockerState,
     EcrState,
     Observations,
     PushLog,
@@ -149,7 +150,7 @@ def _observe(client: RegistryClient, ref: RepoRef, needs: Needs) -> RepoState | 
     return observe_repository(client, ref, needs.repos[(ref.service, ref.repository)])
 
 
-def _docker(config: str | None):  # type: ignore[no-untyped-def]
+def _docker(config: str | None) -> DockerState | Unavailable:
     from labcheck.environment.docker_client import docker_client
 
     try:
