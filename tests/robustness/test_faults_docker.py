@@ -71,7 +71,9 @@ def leftovers(instances: set[str] | None = None) -> dict[str, set[str]]:
     client = docker.from_env()
     try:
         found: dict[str, set[str]] = {"containers": set(), "volumes": set(), "networks": set()}
-        for c in client.containers.list(all=True, filters={"label": LABEL_INSTANCE}):
+        # ignore_removed: a container labcheck is removing right now may vanish between the
+        # listing and its inspection, which is the point of these tests, not an error
+        for c in client.containers.list(all=True, filters={"label": LABEL_INSTANCE}, ignore_removed=True):
             if instances is not None and c.labels.get(LABEL_INSTANCE) not in instances:
                 continue
             found["containers"].add(c.name)
@@ -175,21 +177,23 @@ def test_signal_leaves_nothing_behind(env: dict[str, str], tmp_path: Path, sig: 
         if command == "up"
         else ["verify", "part7", "--solution", "local-registry"]
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "labcheck", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
     state_dir = Path(env["LABCHECK_STATE_DIR"])
     seen: dict[str, set[str]] = {"containers": set(), "volumes": set(), "networks": set()}
     instances = {name}
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None and not seen["containers"]:
-        if state_dir.is_dir():  # verify names its instance itself; its state file says which
-            instances |= {p.stem for p in state_dir.glob("*.json")}
-        for key, names in leftovers(instances).items():
-            seen[key] |= names
-        time.sleep(0.05)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
+    with subprocess.Popen(
+        [sys.executable, "-m", "labcheck", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None and not seen["containers"]:
+                if state_dir.is_dir():  # verify names its instance itself; its state file says which
+                    instances |= {p.stem for p in state_dir.glob("*.json")}
+                for key, names in leftovers(instances).items():
+                    seen[key] |= names
+                time.sleep(0.05)
+        finally:
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=120)
     if proc.returncode == 0:
         pytest.skip(f"{command} finished before the signal arrived")
     assert proc.returncode == 130, err

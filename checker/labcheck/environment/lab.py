@@ -66,7 +66,12 @@ def up(
         require_ecr_tools()  # before anything starts: a clear error and nothing to undo
     client = docker_client()
     existing = load_state(instance)
-    found = {c.id: c for c in client.containers.list(all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"})}
+    found = {
+        c.id: c
+        for c in client.containers.list(
+            all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"}, ignore_removed=True
+        )
+    }
     if existing is not None and all(s.is_process or s.container_id in found for s in existing.services.values()):
         return UpResult(_restart(spec, existing, found), already_running=True)
     if found and existing is None:
@@ -193,7 +198,7 @@ def status() -> list[RunningService]:
     """Every labcheck container Docker knows, running or not."""
     client = docker_client()
     rows = []
-    for c in client.containers.list(all=True, filters={"label": LABEL_INSTANCE}):
+    for c in client.containers.list(all=True, filters={"label": LABEL_INSTANCE}, ignore_removed=True):
         bindings = (c.attrs.get("HostConfig") or {}).get("PortBindings") or {}
         ports = ", ".join(
             f"{b.get('HostIp') or '0.0.0.0'}:{b.get('HostPort')}" for binds in bindings.values() for b in binds or ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -160,8 +161,14 @@ def wait_ready(host: str, port: int, container: Any) -> None:
 
 def remove_instance(client: Any, instance: str) -> list[str]:
     """Remove every container (and its volumes) of a lab instance; their names."""
+    import docker.errors
+
     removed = []
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"}):
-        removed.append(container.name)
-        container.remove(force=True, v=True)
+    # ignore_removed / NotFound: another `down` (or Docker itself) may be removing one already
+    for container in client.containers.list(
+        all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"}, ignore_removed=True
+    ):
+        with contextlib.suppress(docker.errors.NotFound):
+            container.remove(force=True, v=True)
+            removed.append(container.name)
     return removed
