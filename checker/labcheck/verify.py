@@ -58,7 +58,7 @@ def _context(spec: LabSpec, state: LabState, learner: str | None) -> dict[str, s
     # services this solution's lab did not start keep their nominal address and user in the text
     hosts = {**{n: f"localhost:{svc.port}" for n, svc in spec.services.items()}, **state.hosts()}
     users = {n: svc.login_user for n, svc in spec.services.items() if svc.login_user}
-    users.update({n: s.username for n, s in state.services.items() if s.username})
+    users.update(state.usernames())
     return template_context(spec, hosts, users, learner)
 
 

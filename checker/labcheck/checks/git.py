@@ -49,14 +49,18 @@ def _verified(state: RepoState, ws: WorkspaceState, files: Mapping[str, str]) ->
     return found
 
 
-def _observe(args: CommitTagArgs, obs: Observations, ctx: Context) -> tuple[RepoState, WorkspaceState] | Outcome:
+Observed = tuple[RepoState, WorkspaceState, list[tuple[str, Commit]]]
+
+
+def _observe(args: CommitTagArgs, obs: Observations, ctx: Context) -> Observed | Outcome:
+    """The repository, the workspace and the verified (tag, commit) pairs; or an error."""
     state = repo_state(obs, ctx, args.service, args.repository)
     if isinstance(state, Outcome):
         return state
     ws = workspace_state(obs)
     if isinstance(ws, Outcome):
         return ws
-    return state, ws
+    return state, ws, _verified(state, ws, args.files)
 
 
 class CommitTag(CheckKind[CommitTagArgs]):
@@ -72,8 +76,7 @@ class CommitTag(CheckKind[CommitTagArgs]):
         seen = _observe(args, obs, ctx)
         if isinstance(seen, Outcome):
             return seen
-        state, ws = seen
-        good = _verified(state, ws, args.files)
+        state, ws, good = seen
         if good:
             tag, commit = good[0]
             evidence = {state.ref.ref(t): state.tags[t].digest for t, _ in good}
@@ -126,8 +129,7 @@ class LatestIsNewestCommit(CheckKind[CommitTagArgs]):
         seen = _observe(args, obs, ctx)
         if isinstance(seen, Outcome):
             return seen
-        state, ws = seen
-        good = _verified(state, ws, args.files)
+        state, ws, good = seen
         if not good:
             return Outcome.failed(
                 "no tag holds the code of its commit yet",

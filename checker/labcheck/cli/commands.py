@@ -141,7 +141,7 @@ def env(lab: str, instance: str | None, learner: str | None) -> None:
 
     state = require_state(instance or lab)
     spec = load_lab(state.lab)
-    users = {n: s.username for n, s in state.services.items() if s.username}
+    users = state.usernames()
     values = exports(spec, template_context(spec, state.hosts(), users, learner))
     for name, value in {**state.env(), **values}.items():
         click.echo(f"export {name}={shlex.quote(value)}")
@@ -180,7 +180,7 @@ def _targets(
     state = require_state(instance or spec.id)
     if state.lab != spec.id:
         raise UsageError(f"instance {state.instance!r} runs lab {state.lab!r}, not {spec.id!r}")
-    users = {n: s.username for n, s in state.services.items() if s.username}
+    users = state.usernames()
     return lab_targets(state), state.hosts(), users, state
 
 
@@ -272,7 +272,7 @@ def hint(lab: str, exercise: str, instance: str | None, learner: str | None) -> 
     spec = load_lab(lab)
     state = load_state(instance or spec.id)
     if state is not None:
-        users = {n: s.username for n, s in state.services.items() if s.username}
+        users = state.usernames()
         context = template_context(spec, state.hosts(), users, learner)
     else:
         context = example_context(spec, learner)

@@ -32,11 +32,7 @@ def instructions(lab: str, learner: str | None, class_registry: str | None, inst
     spec = load_lab(lab)
     state = load_state(instance or spec.id)
     addresses = state.hosts() if state else {n: f"localhost:{s.port}" for n, s in spec.services.items()}
-    users = (
-        {n: s.username for n, s in state.services.items() if s.username}
-        if state
-        else {n: u for n, s in spec.services.items() if (u := s.login_user)}
-    )
+    users = state.usernames() if state else {n: u for n, s in spec.services.items() if (u := s.login_user)}
     if class_registry:
         if not learner or not spec.class_service:
             raise UsageError("--class-registry needs --learner ID (and a lab with a class_service)")

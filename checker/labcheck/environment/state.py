@@ -119,6 +119,10 @@ class LabState:
     def hosts(self) -> dict[str, str]:
         return {name: svc.address for name, svc in self.services.items()}
 
+    def usernames(self) -> dict[str, str]:
+        """Each service's login user, for templates ({{ hub_username }})."""
+        return {name: svc.username for name, svc in self.services.items() if svc.username}
+
 
 def _path(instance: str) -> Path:
     return state_dir() / f"{check_instance_name(instance)}.json"
