@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
 
+from labcheck.errors import DockerUnavailable
+from labcheck.observe.engine_api import EngineApi, EngineApiError
 from labcheck.observe.model import DockerState, LocalImage, Unavailable
 
 
@@ -33,26 +34,20 @@ def logged_in_hosts(config_dir: Path) -> frozenset[str]:
     return frozenset(hosts)
 
 
-def observe_docker(client: Any, config_dir: Path) -> DockerState | Unavailable:
-    """Every local image with its tags, RepoDigests and labels.
-
-    `client` is a docker SDK DockerClient (typed Any: the SDK ships no types).
-    """
-    import docker.errors
-
+def observe_docker(api: EngineApi, config_dir: Path) -> DockerState | Unavailable:
+    """Every local image with its tags, RepoDigests and labels, and the hosts logged in to."""
     try:
-        raw = client.api.images(all=False)
-        images = []
-        for item in raw:
-            labels = item.get("Labels") or {}
-            images.append(
-                LocalImage(
-                    id=item["Id"],
-                    tags=tuple(t for t in item.get("RepoTags") or () if t != "<none>:<none>"),
-                    repo_digests=tuple(d for d in item.get("RepoDigests") or () if not d.startswith("<none>")),
-                    labels=dict(labels),
-                )
+        images = tuple(
+            LocalImage(
+                id=str(item["Id"]),
+                tags=tuple(t for t in item.get("RepoTags") or () if t != "<none>:<none>"),
+                repo_digests=tuple(d for d in item.get("RepoDigests") or () if not d.startswith("<none>")),
+                labels=dict(item.get("Labels") or {}),
             )
-    except (docker.errors.DockerException, OSError) as exc:
+            for item in api.images()
+        )
+    except DockerUnavailable as exc:
+        return Unavailable(exc.message)
+    except (EngineApiError, KeyError, ValueError) as exc:
         return Unavailable(f"cannot read local images from the Docker daemon: {exc}")
-    return DockerState(images=tuple(images), logged_in=logged_in_hosts(config_dir))
+    return DockerState(images=images, logged_in=logged_in_hosts(config_dir))

@@ -12,6 +12,7 @@ from labcheck.checks.base import Needs
 from labcheck.errors import LabcheckError
 from labcheck.observe.docker import docker_config_dir, observe_docker
 from labcheck.observe.ecr import observe_ecr
+from labcheck.observe.engine_api import EngineApi
 from labcheck.observe.model import (
     DockerState,
     EcrState,
@@ -131,19 +132,15 @@ def _ecr(target: Target) -> EcrState | Unavailable:
 def _push_logs(targets: Mapping[str, Target]) -> dict[str, PushLog | Unavailable]:
     if not targets:
         return {}
-    from labcheck.environment.docker_client import docker_client
-
     try:
-        client = docker_client()
+        api = EngineApi()
     except LabcheckError as exc:
         return {service: Unavailable(exc.message) for service in targets}
-    try:
+    with api:
         return {
-            s: observe_push_log(client, t.container_id, t.host, t.credentials.username if t.credentials else None)
+            s: observe_push_log(api, t.container_id, t.host, t.credentials.username if t.credentials else None)
             for s, t in sorted(targets.items())
         }
-    finally:
-        client.close()
 
 
 def _observe(client: RegistryClient, ref: RepoRef, needs: Needs) -> RepoState | Unavailable:
@@ -151,13 +148,9 @@ def _observe(client: RegistryClient, ref: RepoRef, needs: Needs) -> RepoState | 
 
 
 def _docker(config: str | None) -> DockerState | Unavailable:
-    from labcheck.environment.docker_client import docker_client
-
     try:
-        client = docker_client()
+        api = EngineApi()
     except LabcheckError as exc:
         return Unavailable(exc.message)
-    try:
-        return observe_docker(client, docker_config_dir(config))
-    finally:
-        client.close()
+    with api:
+        return observe_docker(api, docker_config_dir(config))

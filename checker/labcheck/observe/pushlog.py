@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
 
+from labcheck.errors import DockerUnavailable
+from labcheck.observe.engine_api import EngineApi, EngineApiError
 from labcheck.observe.model import Push, PushLog, Unavailable
 
 _PAIR = re.compile(r'(?P<key>[\w.]+)=(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<bare>\S*))')
@@ -62,15 +63,15 @@ def _epoch(stamp: str) -> float:
 
 
 def observe_push_log(
-    client: Any, container_id: str | None, host: str, sole_user: str | None = None
+    api: EngineApi, container_id: str | None, host: str, sole_user: str | None = None
 ) -> PushLog | Unavailable:
     """The pushes a lab registry container logged; Unavailable for registries we did not start."""
     if not container_id:
         return Unavailable(f"the log of {host} is not readable: only the lab's own registries can show who pushed")
-    import docker.errors
-
     try:
-        raw = client.containers.get(container_id).logs(stdout=True, stderr=True)
-    except (docker.errors.DockerException, OSError) as exc:
+        text = api.container_log(container_id)
+    except DockerUnavailable as exc:
+        return Unavailable(exc.message)
+    except EngineApiError as exc:
         return Unavailable(f"cannot read the log of {host} from Docker: {exc}")
-    return parse_push_log(raw.decode(errors="replace"), sole_user)
+    return parse_push_log(text, sole_user)
