@@ -17,6 +17,7 @@ The CLI turns these into one line, a tip and an exit code; anything else is a bu
     +-- RegistryError                exit 3: talking to a registry failed (we could not grade)
     |   +-- RegistryUnreachable      connection refused, DNS, timeout, TLS
     |   +-- RegistryAuthError        401/403: credentials missing or refused
+    |   |   +-- EcrLoginError        no ECR login from AWS: no AWS credentials, refused, unknown region
     |   +-- RateLimited              429 after the retries; .retry_after in seconds
     |   +-- RegistryProtocolError    not a registry, garbage JSON, digest mismatch, huge body
     +-- VerifyError                  exit 1: `labcheck verify` found a solution that grades wrong
@@ -117,6 +118,15 @@ class RegistryAuthError(RegistryError):
     """The registry refused us (401/403): no credentials, or wrong ones."""
 
     default_tip = "log in with `docker login HOST` (labcheck reads the Docker credentials)"
+
+
+class EcrLoginError(RegistryAuthError):
+    """AWS gave no ECR login token: no AWS credentials, credentials refused, or an unknown region."""
+
+    default_tip = (
+        "configure AWS credentials allowed to call ecr:GetAuthorizationToken "
+        "(`aws configure`, `aws sso login` or AWS_PROFILE); `aws sts get-caller-identity` shows who you are"
+    )
 
 
 class RateLimited(RegistryError):
