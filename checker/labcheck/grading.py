@@ -29,11 +29,23 @@ def select(spec: LabSpec, exercise_ids: Sequence[str]) -> list[ExerciseSpec]:
 
 
 REMOTE_SKIP = "not graded on a remote registry: it needs the lab's own services"
+ECR_SKIP = (
+    "not graded on a remote registry that is not AWS ECR: it needs the ECR API "
+    "(an ECR registry is <account>.dkr.ecr.<region>.amazonaws.com; --ecr-region REGION says a registry is one)"
+)
 
 
-def graded(exercise: ExerciseSpec, check: CheckSpec, remote: bool) -> bool:
+def skip_reason(exercise: ExerciseSpec, check: CheckSpec, remote: bool, *, ecr: bool = False) -> str | None:
+    """Why `check` is not graded here, or None when it is: on the lab every check is graded;
+    on --registry those marked `remote`, and those marked `remote: ecr` when it is an ECR."""
+    if not remote or exercise.graded_remotely(check, ecr=ecr):
+        return None
+    return ECR_SKIP if exercise.remote_mode(check) == "ecr" else REMOTE_SKIP
+
+
+def graded(exercise: ExerciseSpec, check: CheckSpec, remote: bool, *, ecr: bool = False) -> bool:
     """Whether `check` is graded: every check on the lab, only those marked `remote` on --registry."""
-    return not remote or exercise.graded_remotely(check)
+    return skip_reason(exercise, check, remote, ecr=ecr) is None
 
 
 def evaluate(
@@ -44,19 +56,22 @@ def evaluate(
     target: str = "",
     *,
     remote: bool = False,
+    ecr: bool = False,
 ) -> LabResult:
     """Pure: results of the exercises' checks on these observations.
 
-    With `remote`, checks that only make sense on the lab's own services are skipped: a
-    skip is neither a fail nor counted in the score.
+    With `remote`, checks that only make sense on the lab's own services are skipped (and,
+    unless `ecr` says the remote is an AWS ECR, those that need the ECR API): a skip is
+    neither a fail nor counted in the score.
     """
     results = []
     for ex in exercises:
         ctx = Context(hosts=hosts, lesson=ex.lesson)
         checks = []
         for check in ex.checks:
-            if not graded(ex, check, remote):
-                checks.append(CheckResult(check.id, check.title, Status.SKIP, 0, 0, REMOTE_SKIP))
+            skipped = skip_reason(ex, check, remote, ecr=ecr)
+            if skipped is not None:
+                checks.append(CheckResult(check.id, check.title, Status.SKIP, 0, 0, skipped))
                 continue
             kind = kind_of(check)
             try:
@@ -90,12 +105,16 @@ def grade(
     workspace: Path | None = None,
     docker_config: str | None = None,
     remote: bool = False,
+    ecr: bool = False,
 ) -> LabResult:
-    """Gather what the graded checks need, once, then evaluate them."""
+    """Gather what the graded checks need, once, then evaluate them (`ecr`: the remote is an AWS ECR)."""
     needs = merge(
-        kind_of(c).needs(kind_of(c).parse(c.args)) for ex in exercises for c in ex.checks if graded(ex, c, remote)
+        kind_of(c).needs(kind_of(c).parse(c.args))
+        for ex in exercises
+        for c in ex.checks
+        if graded(ex, c, remote, ecr=ecr)
     )
     obs = gather(needs, targets, workspace=workspace, docker_config=docker_config)
     hosts = {name: t.host for name, t in targets.items()}
     target = ", ".join(sorted({t.host for t in targets.values()}))
-    return evaluate(spec, exercises, obs, hosts, target, remote=remote)
+    return evaluate(spec, exercises, obs, hosts, target, remote=remote, ecr=ecr)

@@ -325,6 +325,23 @@ def test_ecr_repository_created_before_the_first_push() -> None:
     assert down.status is Status.ERROR
 
 
+def test_on_aws_itself_the_repository_existing_is_enough() -> None:
+    # real ECR refuses a push to a missing repository; a remote registry's log is not readable
+    unreadable = Unavailable("the log of 123456789012.dkr.ecr.us-east-1.amazonaws.com is not readable")
+    aws = EcrState("ECR in us-east-1", {"my-app": EcrRepository("my-app", 300.0)}, aws=True)
+    ok = run("ecr_repository", ECR_REPO, Observations(ecr={"ecr-api": aws}, push_logs={"registry": unreadable}))
+    assert ok.status is Status.PASS, ok.message
+    assert "ECR in us-east-1" in ok.message
+    empty = EcrState("ECR in us-east-1", {}, aws=True)
+    missing = run("ecr_repository", ECR_REPO, Observations(ecr={"ecr-api": empty}, push_logs={"registry": unreadable}))
+    assert missing.status is Status.FAIL
+    assert "aws ecr create-repository --repository-name my-app" in missing.hint
+    # the lab's stand-in still needs its log
+    stand_in = EcrState("http://localhost:5003", {"my-app": EcrRepository("my-app", 300.0)})
+    no_log = Observations(ecr={"ecr-api": stand_in}, push_logs={"registry": unreadable})
+    assert run("ecr_repository", ECR_REPO, no_log).status is Status.ERROR
+
+
 def test_pushed_by_reads_the_registry_log() -> None:
     args = {"service": "registry", "repository": "my-app", "tag": "1.0.0", "user": "AWS"}
     assert run("pushed_by", args, _ecr_obs(1.0, [Push("my-app", "1.0.0", "AWS", 2.0)])).status is Status.PASS

@@ -25,7 +25,8 @@ class EcrRepository(CheckKind[EcrRepositoryArgs]):
     """The ECR API has the repository, and had it before the first push to it.
 
     Real ECR refuses a push to a repository that does not exist ("name unknown"); the lab's
-    registry:2 stand-in accepts it, so the order is read from the registry's own log.
+    registry:2 stand-in accepts it, so the order is read from the registry's own log. On AWS
+    itself (`labcheck run --registry <account>.dkr.ecr...`) the repository existing is enough.
     """
 
     name = "ecr_repository"
@@ -47,11 +48,13 @@ class EcrRepository(CheckKind[EcrRepositoryArgs]):
                 f"ECR refuses pushes to a repository that does not exist (`name unknown`): create it "
                 f"first with {create}{see(ctx)}",
             )
+        evidence = {"created": _when(repo.created)}
+        if ecr.aws:  # real ECR refused any push before this; its registry log is not ours to read
+            return Outcome.passed(f"the ECR repository {args.repository} exists in {ecr.endpoint}", evidence)
         log = push_log(obs, args.registry)
         if isinstance(log, Outcome):
             return log
         pushes = log.of(args.repository)
-        evidence = {"created": _when(repo.created)}
         if pushes:
             evidence["first push"] = _when(pushes[0].time)
         if pushes and pushes[0].time < repo.created:

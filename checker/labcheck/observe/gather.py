@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +41,7 @@ class Target:
     insecure: bool | None = None
     container_id: str | None = None  # a lab registry: its log shows who pushed
     region: str | None = None  # an ECR API: its region (host is then the endpoint's host:port)
+    aws: bool = False  # an ECR API: AWS itself, through boto3's default chain (host is only a name)
 
 
 def lab_targets(state: LabState) -> dict[str, Target]:
@@ -126,6 +127,9 @@ def _workspace(workspace: Path | None, files: frozenset[str]) -> WorkspaceState 
 def _ecr(target: Target) -> EcrState | Unavailable:
     from labcheck.environment.state import DUMMY_AWS_KEYS
 
+    if target.aws:  # the learner's own AWS credentials; boto3 honours AWS_ENDPOINT_URL
+        state = observe_ecr(None, target.region or "us-east-1")
+        return replace(state, aws=True) if isinstance(state, EcrState) else state
     return observe_ecr(f"http://{target.host}", target.region or "us-east-1", access_keys=DUMMY_AWS_KEYS)
 
 

@@ -140,6 +140,9 @@ class EcrState:
 
     endpoint: str
     repositories: Mapping[str, EcrRepository] = field(default_factory=dict)
+    #: AWS itself, not the lab's stand-in: its registries refuse a push to a repository that
+    #: does not exist, so a pushed image proves the repository was created first.
+    aws: bool = False
 
 
 @dataclass(frozen=True)

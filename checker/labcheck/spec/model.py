@@ -22,6 +22,10 @@ class _Frozen(BaseModel):
 #: The user name ECR logins use, whatever the account: `docker login --username AWS`.
 ECR_USER = "AWS"
 
+#: Where a check is graded besides the lab (`labcheck run --registry HOST`): on every remote
+#: registry (true), on none (false), or only on an AWS ECR registry (ecr).
+Remote = bool | Literal["ecr"]
+
 
 class ServiceSpec(_Frozen):
     """A service the lab starts.
@@ -79,7 +83,7 @@ class CheckSpec(_Frozen):
     args: dict[str, Any] = Field(default_factory=dict)
     hint: str = ""
     #: Graded by `labcheck run --registry HOST`? None: as its exercise says.
-    remote: bool | None = None
+    remote: Remote | None = None
 
 
 class ExerciseSpec(_Frozen):
@@ -91,17 +95,22 @@ class ExerciseSpec(_Frozen):
     summary: str
     instructions: str = ""
     #: Does the exercise make sense on a remote registry (`labcheck run --registry HOST`)?
-    #: A check may say otherwise with its own `remote`.
-    remote: bool = False
+    #: `ecr`: only when that registry is an AWS ECR. A check may say otherwise with its own `remote`.
+    remote: Remote = False
     checks: tuple[CheckSpec, ...] = Field(min_length=1)
 
     @property
     def max_points(self) -> int:
         return sum(c.points for c in self.checks)
 
-    def graded_remotely(self, check: CheckSpec) -> bool:
-        """Whether `check` is graded when the target is a remote registry."""
+    def remote_mode(self, check: CheckSpec) -> Remote:
+        """Where `check` is graded besides the lab: its own `remote`, else the exercise's."""
         return self.remote if check.remote is None else check.remote
+
+    def graded_remotely(self, check: CheckSpec, *, ecr: bool = False) -> bool:
+        """Whether `check` is graded when the target is a remote registry (`ecr`: an AWS ECR one)."""
+        mode = self.remote_mode(check)
+        return mode == "ecr" and ecr if isinstance(mode, str) else mode
 
 
 class LearnerParameter(_Frozen):
