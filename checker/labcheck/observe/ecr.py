@@ -1,6 +1,12 @@
-"""Observe an ECR API: its repositories (describe-repositories through boto3), once per run."""
+"""Observe an ECR API: its repositories (DescribeRepositories), once per run.
+
+The lab's stand-in is asked directly (ecr_api.py, with the lab's own keys); AWS itself, or an
+endpoint without given keys, through boto3 and its credential chain.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from labcheck.observe.model import EcrRepository, EcrState, Unavailable
 
@@ -10,6 +16,8 @@ def observe_ecr(
 ) -> EcrState | Unavailable:
     """The repositories of the ECR API at `endpoint` (None: AWS itself, with the caller's
     AWS credentials); Unavailable when it cannot be asked."""
+    if endpoint and access_keys:
+        return _observe_with_keys(endpoint, region, access_keys)
     try:
         import boto3
         import botocore.config
@@ -42,3 +50,26 @@ def observe_ecr(
         # botocore's messages name the operation and the AWS error code, never a secret
         return Unavailable(f"the ECR API at {where} did not list repositories: {exc}")
     return EcrState(endpoint=where, repositories=repositories)
+
+
+def _observe_with_keys(endpoint: str, region: str, access_keys: dict[str, str]) -> EcrState | Unavailable:
+    from labcheck.observe.ecr_api import AwsKeys, EcrApiError, describe_repositories
+
+    keys = AwsKeys(
+        access_keys["AWS_ACCESS_KEY_ID"], access_keys["AWS_SECRET_ACCESS_KEY"], access_keys.get("AWS_SESSION_TOKEN")
+    )
+    try:
+        repositories = {r.name: r for r in map(_repository, describe_repositories(endpoint, region, keys))}
+    except EcrApiError as exc:
+        return Unavailable(str(exc))
+    return EcrState(endpoint=endpoint, repositories=repositories)
+
+
+def _repository(raw: dict[str, Any]) -> EcrRepository:
+    """A repository as the JSON API describes it (createdAt: epoch seconds)."""
+    created = raw.get("createdAt")
+    return EcrRepository(
+        name=str(raw["repositoryName"]),
+        created=float(created) if isinstance(created, int | float) else 0.0,
+        uri=str(raw.get("repositoryUri", "")),
+    )

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from labcheck.errors import DockerUnavailable
+from labcheck.http_transport import unix_socket_transport
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 _FRAME = struct.Struct(">BxxxL")  # stream type, 3 zero bytes, big-endian payload length
@@ -51,7 +52,7 @@ class EngineApi:
                     probe.connect(path)
                 except OSError as exc:
                     raise DockerUnavailable(f"the Docker daemon does not answer at {self.host}") from exc
-            transport = httpx.HTTPTransport(uds=path)
+            transport = unix_socket_transport(path)
             base = "http://docker"
         elif self.host.startswith("tcp://"):
             address = self.host.removeprefix("tcp://").rstrip("/")
@@ -62,7 +63,7 @@ class EngineApi:
                     f"cannot use the Docker TLS certificates in DOCKER_CERT_PATH: {exc}",
                     tip="check DOCKER_CERT_PATH holds ca.pem, cert.pem and key.pem, or unset DOCKER_TLS_VERIFY",
                 ) from exc
-            transport = httpx.HTTPTransport(verify=tls) if tls else httpx.HTTPTransport()
+            transport = httpx.HTTPTransport(verify=tls) if tls else httpx.HTTPTransport(verify=False)
             base = f"{'https' if tls else 'http'}://{address}"
         else:
             raise DockerUnavailable(

@@ -8,13 +8,10 @@ is an observation (None), not an error.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import ipaddress
 import json
 import re
-import ssl
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +28,7 @@ from labcheck.errors import (
     RegistryUnreachable,
     UsageError,
 )
+from labcheck.http_transport import SchemeTransport
 from labcheck.registry import media_types
 from labcheck.registry.auth import (
     DOCKER_HUB_API_HOST,
@@ -85,39 +83,6 @@ def _sha(digest: str, content: bytes) -> str:
     return f"{hasher().name}:{hasher(content).hexdigest()}"
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One verifying TLS context per process: loading the CA bundle costs ~40 ms of CPU."""
-    return ssl.create_default_context()
-
-
-class _SchemeTransport(httpx.BaseTransport):
-    """Plain HTTP and verified HTTPS, each pool made on first use.
-
-    A lab's registries are all plain HTTP on loopback: they never pay for a TLS context.
-    HTTPS (a remote registry, or a token realm) always verifies certificates.
-    """
-
-    def __init__(self) -> None:
-        self._pools: dict[str, httpx.HTTPTransport] = {}
-        self._lock = threading.Lock()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        scheme = request.url.scheme
-        with self._lock:
-            pool = self._pools.get(scheme)
-            if pool is None:
-                pool = httpx.HTTPTransport(verify=_tls_context() if scheme == "https" else False)
-                self._pools[scheme] = pool
-        return pool.handle_request(request)
-
-    def close(self) -> None:
-        with self._lock:
-            pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            pool.close()
-
-
 def probe(host: str, *, credentials: Credentials | None = None, insecure: bool | None = None) -> None:
     """Check once that `host` is a registry that lets us in; the RegistryError saying why not.
 
@@ -164,7 +129,7 @@ class RegistryClient:
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(timeout),
-            transport=transport or _SchemeTransport(),
+            transport=transport or SchemeTransport(),
             headers={"User-Agent": "labcheck"},
             follow_redirects=False,
         )
