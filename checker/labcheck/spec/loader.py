@@ -56,7 +56,8 @@ def _read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
     try:
-        return yaml.safe_load(text)
+        # libyaml's loader when PyYAML was built with it: ~10 times faster than pure Python
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except ValueError as exc:  # a scalar YAML resolves but cannot build, e.g. the date 2026-13-45
         raise SpecError(f"{path}: invalid YAML: {exc}") from exc
     except RecursionError as exc:
