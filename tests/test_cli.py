@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,12 @@ def test_list(capsys: pytest.CaptureFixture[str]) -> None:
         (("run", "part7", "--format", "xml"), "'xml' is not one of"),
         (("run", "part7", "--workspace", "/nonexistent/dir"), "is not a git repository"),
         (("frobnicate",), "No such command"),
+        (("run", "part7", "ecr", "--ecr-region", "us-east-1"), "--ecr-region needs --registry"),
+        (("run", "part7", "--registry", "localhost:5002", "--ecr-region", "mars"), "not an AWS region name"),
+        (
+            ("run", "part7", "--registry", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "--ecr-region", "us-east-1"),
+            "does not match the region",
+        ),
     ],
 )
 def test_usage_errors_exit_2_with_one_line(
@@ -71,6 +78,21 @@ def test_run_without_a_running_lab_exits_3(
     assert code == 3
     assert "lab 'part7' is not running" in err
     assert "labcheck up part7" in err
+
+
+def test_an_ecr_registry_without_aws_credentials_exits_3(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in [n for n in os.environ if n.startswith("AWS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    code, out, err = call(capsys, "run", "part7", "ecr", "--registry", "123456789012.dkr.ecr.eu-west-1.amazonaws.com")
+    assert code == 3
+    assert err.startswith("labcheck: error: no AWS credentials to ask ECR in eu-west-1 for a login token\n")
+    assert "aws configure" in err
+    assert "Traceback" not in out + err
 
 
 def test_hint_shows_instructions_and_checks(

@@ -19,6 +19,7 @@ from labcheck import __version__
 if TYPE_CHECKING:
     from labcheck.environment.state import LabState
     from labcheck.observe.gather import Target
+    from labcheck.registry import Credentials
     from labcheck.spec.model import LabSpec
 
 
@@ -161,8 +162,15 @@ def workspace(lab: str, directory: Path) -> None:
 
 
 def _targets(
-    spec: LabSpec, registry: str | None, namespace: str | None, insecure: bool, instance: str | None = None
+    spec: LabSpec,
+    registry: str | None,
+    namespace: str | None,
+    insecure: bool,
+    instance: str | None = None,
+    ecr_region: str | None = None,
 ) -> tuple[dict[str, Target], dict[str, str], dict[str, str], LabState | None]:
+    """Where each service is read. On --registry: there, with the Docker login, or with a
+    login from AWS when `ecr_region` says it is an ECR (whose API is then AWS in that region)."""
     from labcheck.environment.state import require_state
     from labcheck.errors import UsageError
     from labcheck.observe.gather import Target, lab_targets
@@ -170,10 +178,19 @@ def _targets(
 
     if registry:
         from labcheck.registry import probe
+        from labcheck.registry.ecr import ecr_login, parse_ecr_host
 
-        creds = credentials_for(registry)
+        creds: Credentials | None
+        if ecr_region is not None:
+            host = parse_ecr_host(registry)
+            account, fips = (host.account, host.fips) if host else (None, False)
+            creds = ecr_login(ecr_region, account=account, fips=fips)
+        else:
+            creds = credentials_for(registry)
         probe(registry, credentials=creds, insecure=True if insecure else None)  # one clear line, not N errors
-        targets = {n: Target(registry, creds, True if insecure else None) for n in spec.services}
+        on_registry = Target(registry, creds, True if insecure else None)
+        aws = Target(registry, region=ecr_region, aws=True)
+        targets = {n: aws if s.kind == "ecr-api" and ecr_region else on_registry for n, s in spec.services.items()}
         addresses = dict.fromkeys(spec.services, registry)
         users = {n: namespace or s.username for n, s in spec.services.items() if s.username}
         return targets, addresses, {k: v for k, v in users.items() if v}, None
@@ -195,6 +212,13 @@ def _targets(
 )
 @click.option("--namespace", default=None, help="Your namespace there (e.g. your Docker Hub user).")
 @click.option("--insecure", is_flag=True, help="Plain HTTP to --registry (only for hosts you trust).")
+@click.option(
+    "--ecr-region",
+    default=None,
+    metavar="REGION",
+    help="--registry is an AWS ECR in REGION (implied by <account>.dkr.ecr.<region>.amazonaws.com): "
+    "log in and read its repositories with your AWS credentials.",
+)
 @click.option(
     "--workspace",
     "workspace_path",
@@ -223,6 +247,7 @@ def run(
     registry: str | None,
     namespace: str | None,
     insecure: bool,
+    ecr_region: str | None,
     workspace_path: Path | None,
     fmt: str,
     output: Path | None,
@@ -230,7 +255,7 @@ def run(
     learner: str | None,
 ) -> None:
     """Grade the lab (or only the EXERCISES named)."""
-    from labcheck.errors import WorkspaceError
+    from labcheck.errors import UsageError, WorkspaceError
     from labcheck.grading import grade, select
     from labcheck.observe.workspace import is_git_repository
     from labcheck.reporters import reporter_for
@@ -241,10 +266,22 @@ def run(
     select(spec, exercises)  # unknown exercise ids are usage errors, before any I/O
     if workspace_path is not None and not (workspace_path.is_dir() and is_git_repository(workspace_path)):
         raise WorkspaceError(f"--workspace {workspace_path} is not a git repository")
-    targets, addresses, users, _ = _targets(spec, registry, namespace, insecure, instance)
+    if ecr_region is not None and not registry:
+        raise UsageError("--ecr-region needs --registry: the ECR registry to grade")
+    region = None
+    if registry:
+        from labcheck.registry.ecr import ecr_region as region_of
+
+        region = region_of(registry, ecr_region)
+    targets, addresses, users, _ = _targets(spec, registry, namespace, insecure, instance, region)
     rendered = render_lab(spec, template_context(spec, addresses, users, learner))
     result = grade(
-        rendered, select(rendered, exercises), targets, workspace=workspace_path, remote=registry is not None
+        rendered,
+        select(rendered, exercises),
+        targets,
+        workspace=workspace_path,
+        remote=registry is not None,
+        ecr=region is not None,
     )
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     report = reporter_for(fmt, color=color).render(result)
