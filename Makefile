@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 $(BIN)/labcheck: pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,site,ecr]'
+	@# byte-compiled as a wheel install would be (PYTHONDONTWRITEBYTECODE would recompile every run)
+	$(PY) -m compileall -q checker/labcheck
 	@touch $@
 
 engine:
