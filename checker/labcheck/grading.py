@@ -109,7 +109,7 @@ def grade(
 ) -> LabResult:
     """Gather what the graded checks need, once, then evaluate them (`ecr`: the remote is an AWS ECR)."""
     needs = merge(
-        kind_of(c).needs(kind_of(c).parse(c.args))
+        kind_of(c).observations(kind_of(c).parse(c.args))
         for ex in exercises
         for c in ex.checks
         if graded(ex, c, remote, ecr=ecr)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,13 +42,34 @@ class RepoArgs(Args):
 
 @dataclass(frozen=True)
 class Needs:
-    """Observations a check reads. `repos` maps (service, repository) to image file paths."""
+    """Observations a check reads. `repos` maps (service, repository) to image file paths.
+
+    `tags` maps a repository to the tags its checks name (see `named_tags`): in a
+    repository too large to resolve every tag, those are resolved whatever they look like.
+    """
 
     repos: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    tags: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     docker: bool = False
     workspace_files: frozenset[str] | None = None  # None: the workspace is not needed
     ecr_apis: frozenset[str] = frozenset()  # ecr-api services whose repositories are read
     push_logs: frozenset[str] = frozenset()  # registry services whose push log is read
+
+
+#: The args fields that name tags, by convention across kinds (`tag: latest`, `tags: [...]`).
+TAG_FIELDS = ("tag", "tags", "latest", "version")
+
+
+def named_tags(args: Args) -> frozenset[str]:
+    """The tags a check's args name."""
+    named: set[str] = set()
+    for name in TAG_FIELDS:
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            named.add(value)
+        elif isinstance(value, tuple | list):
+            named.update(v for v in value if isinstance(v, str))
+    return frozenset(named)
 
 
 @dataclass(frozen=True)
@@ -77,6 +98,12 @@ class CheckKind(ABC, Generic[A]):
     @abstractmethod
     def needs(self, args: A) -> Needs:
         """The observations evaluate() reads."""
+
+    def observations(self, args: A) -> Needs:
+        """needs(), with the tags the args name marked on each repository read."""
+        needs = self.needs(args)
+        tags = named_tags(args)
+        return replace(needs, tags={repo: tags for repo in needs.repos}) if tags else needs
 
     @abstractmethod
     def evaluate(self, args: A, obs: Observations, ctx: Context) -> Outcome:

@@ -50,10 +50,15 @@ def missing_tag_hint(state: RepoState, tag: str, obs: Observations, ctx: Context
                 f"you tagged {elsewhere[0]} without the registry host {ref.host}, so a push would "
                 f"go to Docker Hub: `docker tag {elsewhere[0]} {wanted}` and push that{see(ctx)}"
             )
-    if state.tags:
-        pushed = ", ".join(f":{t}" for t in sorted(state.tags))
+    if state.tags or state.unresolved:
+        shown = sorted(state.tags)[:_LISTED_IN_HINTS]
+        more = len(state.tags) + state.unresolved - len(shown)
+        pushed = ", ".join(f":{t}" for t in shown) + (f" and {more} more" if more else "")
         return f"you pushed {pushed} but not :{tag}: tag the image as {wanted} and push it{see(ctx)}"
     return f"nothing is in {ref.host}/{ref.repository} yet: `docker tag` the image as {wanted} and push it{see(ctx)}"
+
+
+_LISTED_IN_HINTS = 10  # tags named in a "you pushed ..." hint; the rest are counted
 
 
 def _has_host(reference: str) -> bool:

@@ -60,6 +60,7 @@ def lab_targets(state: LabState) -> dict[str, Target]:
 def merge(needs: Iterable[Needs]) -> Needs:
     """One Needs covering all: each repository once, with the union of its file paths."""
     repos: dict[tuple[str, str], frozenset[str]] = {}
+    tags: dict[tuple[str, str], frozenset[str]] = {}
     docker = False
     ws: frozenset[str] | None = None
     ecr: frozenset[str] = frozenset()
@@ -67,12 +68,14 @@ def merge(needs: Iterable[Needs]) -> Needs:
     for n in needs:
         for key, files in n.repos.items():
             repos[key] = repos.get(key, frozenset()) | files
+        for key, named in n.tags.items():
+            tags[key] = tags.get(key, frozenset()) | named
         docker = docker or n.docker
         if n.workspace_files is not None:
             ws = (ws or frozenset()) | n.workspace_files
         ecr |= n.ecr_apis
         logs |= n.push_logs
-    return Needs(repos=repos, docker=docker, workspace_files=ws, ecr_apis=ecr, push_logs=logs)
+    return Needs(repos=repos, tags=tags, docker=docker, workspace_files=ws, ecr_apis=ecr, push_logs=logs)
 
 
 def gather(
@@ -148,7 +151,8 @@ def _push_logs(targets: Mapping[str, Target]) -> dict[str, PushLog | Unavailable
 
 
 def _observe(client: RegistryClient, ref: RepoRef, needs: Needs) -> RepoState | Unavailable:
-    return observe_repository(client, ref, needs.repos[(ref.service, ref.repository)])
+    key = (ref.service, ref.repository)
+    return observe_repository(client, ref, needs.repos[key], needs.tags.get(key, frozenset()))
 
 
 def _docker(config: str | None) -> DockerState | Unavailable:

@@ -55,11 +55,16 @@ class TagInfo:
 
 @dataclass(frozen=True)
 class RepoState:
-    """A repository's tags. `exists` is False when the registry does not know the name."""
+    """A repository's tags. `exists` is False when the registry does not know the name.
+
+    `unresolved` counts tags listed but not resolved (only in huge repositories: see
+    observe.registry.tags_to_resolve); they are in no check's interest.
+    """
 
     ref: RepoRef
     exists: bool
     tags: Mapping[str, TagInfo] = field(default_factory=dict)
+    unresolved: int = 0
 
     def same_image(self, a: str, b: str) -> bool:
         ta, tb = self.tags[a], self.tags[b]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 import tarfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,20 @@ from labcheck.observe.model import RepoRef, RepoState, TagInfo, Unavailable
 from labcheck.registry import Manifest, RegistryClient
 
 MAX_FILE_BYTES = 1 << 20  # the app files a check compares are small; refuse huge ones
+
+#: Up to this many tags, every tag of a repository is resolved (hints may name any of them).
+#: Beyond it (a CI repository with a tag per build), only the tags a check can be about are:
+#: those the checks name, `latest`, version-like and commit-like tags.
+RESOLVE_ALL_UP_TO = 1000
+_VERSIONISH = re.compile(r"^v?\d+(\.\d+)*([-+][\w.-]*)?$")
+_COMMITISH = re.compile(r"^[0-9a-fA-F]{7,64}$")
+
+
+def tags_to_resolve(tags: list[str], named: frozenset[str]) -> list[str]:
+    """All of `tags` in a repository of normal size; in a huge one, those a check can be about."""
+    if len(tags) <= RESOLVE_ALL_UP_TO:
+        return tags
+    return [t for t in tags if t in named or t == "latest" or _VERSIONISH.match(t) or _COMMITISH.match(t)]
 
 
 @dataclass
@@ -27,13 +42,21 @@ class _ImageFacts:
 
 
 def observe_repository(
-    client: RegistryClient, ref: RepoRef, files: frozenset[str], workers: int = 8
+    client: RegistryClient,
+    ref: RepoRef,
+    files: frozenset[str],
+    named: frozenset[str] = frozenset(),
+    workers: int = 8,
 ) -> RepoState | Unavailable:
-    """All tags of a repository with digests and image facts; Unavailable if we could not ask."""
+    """The tags of a repository with digests and image facts; Unavailable if we could not ask.
+
+    Every tag is resolved, unless there are more than RESOLVE_ALL_UP_TO (see tags_to_resolve).
+    """
     try:
-        tags = client.list_tags(ref.repository)
-        if tags is None:
+        listed = client.list_tags(ref.repository)
+        if listed is None:
             return RepoState(ref, exists=False)
+        tags = tags_to_resolve(listed, named)
         with ThreadPoolExecutor(max_workers=workers) as pool:
             digests = dict(zip(tags, pool.map(lambda t: client.resolve(ref.repository, t), tags), strict=True))
             unique = sorted({d for d in digests.values() if d})
@@ -61,7 +84,7 @@ def observe_repository(
         for tag, digest in digests.items()
         if digest  # a tag deleted between listing and resolving is simply gone
     }
-    return RepoState(ref, exists=True, tags=infos)
+    return RepoState(ref, exists=True, tags=infos, unresolved=len(listed) - len(tags))
 
 
 def _facts(client: RegistryClient, repository: str, digest: str, files: frozenset[str]) -> _ImageFacts:
