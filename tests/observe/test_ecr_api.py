@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import json
 import re
@@ -11,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from labcheck.ecr_api import AwsKeys, EcrApiError, describe_repositories, login_password, sign_v4
 from labcheck.observe.ecr import observe_ecr
-from labcheck.observe.ecr_api import AwsKeys, EcrApiError, describe_repositories, sign_v4
 from labcheck.observe.model import EcrState, Unavailable
 
 KEYS = AwsKeys("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
@@ -67,7 +68,7 @@ def canned(monkeypatch: pytest.MonkeyPatch) -> Canned:
     def client(**kwargs: Any) -> httpx.Client:
         return real(**{**kwargs, "transport": httpx.MockTransport(canned.handle)})
 
-    monkeypatch.setattr("labcheck.observe.ecr_api.httpx.Client", client)
+    monkeypatch.setattr("labcheck.ecr_api.httpx.Client", client)
     return canned
 
 
@@ -89,10 +90,10 @@ def test_pages_are_followed_and_every_request_is_signed(canned: Canned) -> None:
     [
         (
             httpx.Response(400, json={"__type": "com.amazonaws#UnrecognizedClientException", "message": "bad key"}),
-            "did not list repositories: UnrecognizedClientException: bad key",
+            "refused DescribeRepositories: UnrecognizedClientException: bad key",
         ),
-        (httpx.Response(500, text="<html>oops</html>"), "answered HTTP 500 without JSON"),
-        (httpx.Response(403, json={}), "did not list repositories: HTTP 403"),
+        (httpx.Response(500, text="<html>oops</html>"), "answered DescribeRepositories with HTTP 500, not JSON"),
+        (httpx.Response(403, json={}), "refused DescribeRepositories: HTTP 403"),
     ],
 )
 def test_refusals_are_unavailable_not_a_fail(canned: Canned, answer: httpx.Response, message: str) -> None:
@@ -105,3 +106,24 @@ def test_refusals_are_unavailable_not_a_fail(canned: Canned, answer: httpx.Respo
 def test_a_closed_endpoint_says_to_check_the_lab() -> None:
     with pytest.raises(EcrApiError, match=re.escape("cannot reach the ECR API at http://127.0.0.1:9")):
         list(describe_repositories("http://127.0.0.1:9", "us-east-1", KEYS, timeout=2))
+
+
+def test_login_password_is_the_password_in_the_token(canned: Canned) -> None:
+    token = base64.b64encode(b"AWS:the-password").decode()
+    canned.answers.append(httpx.Response(200, json={"authorizationData": [{"authorizationToken": token}]}))
+    assert login_password("http://localhost:5003", "us-east-1", KEYS) == "the-password"
+    assert canned.seen[0].headers["X-Amz-Target"].endswith(".GetAuthorizationToken")
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ({"authorizationData": []}, "without a token"),
+        ({"authorizationData": [{"authorizationToken": "not base64!"}]}, "without a token"),
+        ({"authorizationData": [{"authorizationToken": base64.b64encode(b"AWS:").decode()}]}, "has no password"),
+    ],
+)
+def test_login_password_refuses_a_token_without_one(canned: Canned, answer: dict[str, Any], message: str) -> None:
+    canned.answers.append(httpx.Response(200, json=answer))
+    with pytest.raises(EcrApiError, match=message):
+        login_password("http://localhost:5003", "us-east-1", KEYS)

@@ -15,7 +15,14 @@ from labcheck.environment.processes import (
     start_ecr_api,
     stop_process,
 )
-from labcheck.environment.services import ensure_image, free_port, remove_instance, start_registry, wait_ready
+from labcheck.environment.services import (
+    ensure_image,
+    free_port,
+    install_login,
+    remove_instance,
+    start_registry,
+    wait_ready,
+)
 from labcheck.environment.state import (
     LABEL_INSTANCE,
     LABEL_LAB,
@@ -89,12 +96,12 @@ def up(
     # The services start concurrently (each mostly waits for Docker and for /v2/ to answer).
     # On a failure or Ctrl-C the main thread waits for every start already under way, so
     # that the cleanup below sees, and removes, every container this call created. An ECR
-    # data plane's password comes from its ECR API stand-in (a host process), so it starts
-    # once that process answers; the other registries start meanwhile.
+    # data plane's password comes from its ECR API stand-in (a host process): it starts with
+    # the others, refusing every login, and gets its htpasswd once the stand-in answers.
     pool = ThreadPoolExecutor(max_workers=max(1, len(registries)), thread_name_prefix="labcheck-up")
     processes: dict[str, ServiceState] = {}
 
-    def start(name: str, password: str | None = None) -> Future[ServiceState]:
+    def start(name: str) -> Future[ServiceState]:
         return pool.submit(
             start_registry,
             name,
@@ -104,20 +111,19 @@ def up(
             image=images[name],
             bind_host=bind_host,
             port=ports.get(name) or (free_port(bind_host) if ephemeral_ports else registries[name].port),
-            ecr_password=password,
         )
 
     try:
-        futures = {name: start(name) for name, svc in registries.items() if not svc.token_from}
+        futures = {name: start(name) for name in registries}
         for name in wanted:
             svc = spec.services[name]
             if svc.kind == "ecr-api":
                 port = ports.get(name) or (free_port(bind_host) if ephemeral_ports else svc.port)
                 processes[name] = start_ecr_api(name, svc, instance=instance, bind_host=bind_host, port=port)
-        for name, svc in registries.items():
-            if svc.token_from:
-                futures[name] = start(name, ecr_login_password(processes[svc.token_from]))
+        logins = {n: ecr_login_password(processes[svc.token_from]) for n, svc in registries.items() if svc.token_from}
         started = {**processes, **{name: future.result() for name, future in futures.items()}}
+        for name, password in logins.items():
+            started[name] = install_login(client, started[name], password)
         state = LabState(lab=spec.id, instance=instance, services={n: started[n] for n in wanted})
         save_state(state)
     except BaseException:

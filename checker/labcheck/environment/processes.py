@@ -7,7 +7,6 @@ stops it by pid after checking that the pid still runs our command line (pids ar
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import os
 import subprocess
@@ -20,6 +19,7 @@ import httpx
 from labcheck.environment.host_process import alive, last_line, spawn, stop
 from labcheck.environment.state import DUMMY_AWS_KEYS, ServiceState, log_path
 from labcheck.errors import EnvironmentError_, ToolMissing
+from labcheck.http_transport import SchemeTransport
 from labcheck.spec.model import ServiceSpec
 
 READY_TIMEOUT = 30.0
@@ -63,18 +63,19 @@ def _wait_ready(state: ServiceState, proc: subprocess.Popen[bytes], log: Path) -
     probe = "127.0.0.1" if state.host in ("0.0.0.0", "localhost") else state.host
     url = f"http://{probe}:{state.port}/moto-api/"
     deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        # poll(), not the command line: right after the fork it is still labcheck's own
-        if proc.poll() is not None:
-            raise EnvironmentError_(
-                f"the ECR API stand-in on port {state.port} exited: {last_line(log)}",
-                tip=f"its output is in {log}",
-            )
-        try:
-            httpx.get(url, timeout=2.0)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    with httpx.Client(timeout=2.0, transport=SchemeTransport()) as http:  # one client: no TLS set-up per probe
+        while time.monotonic() < deadline:
+            # poll(), not the command line: right after the fork it is still labcheck's own
+            if proc.poll() is not None:
+                raise EnvironmentError_(
+                    f"the ECR API stand-in on port {state.port} exited: {last_line(log)}",
+                    tip=f"its output is in {log}",
+                )
+            try:
+                http.get(url)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.05)
     raise EnvironmentError_(f"the ECR API stand-in on port {state.port} did not answer within {READY_TIMEOUT:.0f} s")
 
 
@@ -89,21 +90,11 @@ def stop_process(state: ServiceState) -> bool:
 
 
 def ecr_login_password(state: ServiceState) -> str:
-    """The password `aws ecr get-login-password` prints for this ECR API (boto3)."""
-    import boto3
+    """The password `aws ecr get-login-password` prints for this ECR API."""
+    from labcheck.ecr_api import AwsKeys, EcrApiError, login_password
 
-    client = boto3.client(
-        "ecr",
-        endpoint_url=f"http://{state.address}",
-        region_name=state.region or "us-east-1",
-        aws_access_key_id=DUMMY_AWS_KEYS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=DUMMY_AWS_KEYS["AWS_SECRET_ACCESS_KEY"],
-    )
+    keys = AwsKeys(DUMMY_AWS_KEYS["AWS_ACCESS_KEY_ID"], DUMMY_AWS_KEYS["AWS_SECRET_ACCESS_KEY"])
     try:
-        data = client.get_authorization_token()["authorizationData"][0]
-    except Exception as exc:  # botocore raises many types; none carries a secret
-        raise EnvironmentError_(f"the ECR API stand-in gave no login token: {type(exc).__name__}") from exc
-    user, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
-    if not password:
-        raise EnvironmentError_(f"the ECR API stand-in's login token has no password for user {user!r}")
-    return password
+        return login_password(f"http://{state.address}", state.region or "us-east-1", keys)
+    except EcrApiError as exc:  # the message names the endpoint and the AWS error, never a secret
+        raise EnvironmentError_(f"the ECR API stand-in gave no login token: {exc}") from exc

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import io
 import os
 import secrets
 import socket
+import tarfile
 import time
 from typing import Any
 
@@ -14,6 +17,7 @@ import httpx
 
 from labcheck.environment.state import LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE, ServiceState
 from labcheck.errors import EnvironmentError_, ImageMissing, PortInUse
+from labcheck.http_transport import SchemeTransport
 from labcheck.spec.model import ServiceSpec
 
 # The reaper container (testcontainers/ryuk) cannot be pulled offline, and lab services must
@@ -21,6 +25,7 @@ from labcheck.spec.model import ServiceSpec
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
 READY_TIMEOUT = 30.0
+HTPASSWD = "/auth/htpasswd"
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -73,6 +78,9 @@ def start_registry(
 
     With `auth: htpasswd` the password is generated; with `auth: ecr-token` it is
     `ecr_password`, the one the lab's ECR API stand-in gives `aws ecr get-login-password`.
+    An ecr-token registry may start before that password is known (`ecr_password` None):
+    it refuses every request until `install_login` gives it its htpasswd file, which
+    registry:2 reads anew whenever the file changes.
     """
     from testcontainers.core.container import DockerContainer
 
@@ -93,16 +101,11 @@ def start_registry(
     if spec.auth in ("htpasswd", "ecr-token"):
         username = spec.login_user
         password = ecr_password if spec.auth == "ecr-token" else secrets.token_urlsafe(18)
-        if not password:
-            raise EnvironmentError_(f"service {name!r} needs the ECR API's login password")
-        # The registry checks the bcrypt hash on every request, so the cost factor is paid per
-        # manifest and blob. The password is a fresh 144-bit random token on a loopback port:
-        # a low cost loses nothing against guessing and makes grading several times faster.
-        hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=5)).decode()
-        container.with_copy_into_container(f"{username}:{hashed}\n".encode(), "/auth/htpasswd")
+        if username and password:
+            container.with_copy_into_container(htpasswd_line(username, password), HTPASSWD)
         container.with_env("REGISTRY_AUTH", "htpasswd")
         container.with_env("REGISTRY_AUTH_HTPASSWD_REALM", f"labcheck {name}")
-        container.with_env("REGISTRY_AUTH_HTPASSWD_PATH", "/auth/htpasswd")
+        container.with_env("REGISTRY_AUTH_HTPASSWD_PATH", HTPASSWD)
     try:
         container.start()
     except Exception as exc:
@@ -131,6 +134,29 @@ def start_registry(
     )
 
 
+def htpasswd_line(username: str, password: str) -> bytes:
+    """An htpasswd entry for registry:2 (bcrypt)."""
+    # The registry checks the bcrypt hash on every request, so the cost factor is paid per
+    # manifest and blob. The password is a fresh 144-bit random token on a loopback port:
+    # a low cost loses nothing against guessing and makes grading several times faster.
+    return f"{username}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=5)).decode()}\n".encode()
+
+
+def install_login(client: Any, service: ServiceState, password: str) -> ServiceState:
+    """Give a running registry its login (the htpasswd file); the service state with it."""
+    if not service.username:
+        raise EnvironmentError_(f"service {service.name!r} has no login user")
+    data = io.BytesIO()
+    with tarfile.open(fileobj=data, mode="w") as tar:
+        entry = htpasswd_line(service.username, password)
+        info = tarfile.TarInfo(HTPASSWD.lstrip("/"))
+        info.size, info.mode, info.mtime = len(entry), 0o644, int(time.time())
+        tar.addfile(info, io.BytesIO(entry))
+    if not client.containers.get(service.container_id).put_archive("/", data.getvalue()):
+        raise EnvironmentError_(f"could not give service {service.name!r} its login")
+    return dataclasses.replace(service, password=password)
+
+
 def _remove_quietly(container: Any) -> None:
     try:
         wrapped = container.get_wrapped_container()
@@ -145,17 +171,18 @@ def wait_ready(host: str, port: int, container: Any) -> None:
     probe_host = "127.0.0.1" if host in ("0.0.0.0", "localhost") else host
     deadline = time.monotonic() + READY_TIMEOUT
     url = f"http://{probe_host}:{port}/v2/"
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2.0).status_code in (200, 401):
-                return
-        except httpx.HTTPError:
-            pass
-        container.reload()
-        if container.status == "exited":
-            logs = container.logs(tail=3).decode(errors="replace").strip()
-            raise EnvironmentError_(f"the registry on port {port} exited: {logs.splitlines()[-1] if logs else '?'}")
-        time.sleep(0.1)
+    with httpx.Client(timeout=2.0, transport=SchemeTransport()) as http:  # one client: no TLS set-up per probe
+        while time.monotonic() < deadline:
+            try:
+                if http.get(url).status_code in (200, 401):
+                    return
+            except httpx.HTTPError:
+                pass
+            container.reload()
+            if container.status == "exited":
+                logs = container.logs(tail=3).decode(errors="replace").strip()
+                raise EnvironmentError_(f"the registry on port {port} exited: {logs.splitlines()[-1] if logs else '?'}")
+            time.sleep(0.05)
     raise EnvironmentError_(f"the registry on port {port} did not answer /v2/ within {READY_TIMEOUT:.0f} s")
 
 

@@ -53,7 +53,7 @@ def observe_ecr(
 
 
 def _observe_with_keys(endpoint: str, region: str, access_keys: dict[str, str]) -> EcrState | Unavailable:
-    from labcheck.observe.ecr_api import AwsKeys, EcrApiError, describe_repositories
+    from labcheck.ecr_api import AwsKeys, EcrApiError, describe_repositories
 
     keys = AwsKeys(
         access_keys["AWS_ACCESS_KEY_ID"], access_keys["AWS_SECRET_ACCESS_KEY"], access_keys.get("AWS_SESSION_TOKEN")

@@ -1,14 +1,16 @@
-"""The one ECR API call a lab run makes (DescribeRepositories), signed with AWS Signature V4.
+"""The two ECR API calls labcheck makes to its own ECR stand-in, signed with AWS Signature V4.
 
-Grading the lab's ECR stand-in asks one question with keys labcheck itself chose (the lab's
-dummy keys). boto3 answers it too, but importing and building its client costs ~0.5 s of
-every `labcheck run`; this module sends the same JSON request over httpx instead. Grading a
-real ECR (`--registry <account>.dkr.ecr.<region>.amazonaws.com`) goes through boto3, which
-owns the AWS credential chain (profiles, SSO, instance roles).
+`labcheck run` lists the stand-in's repositories (DescribeRepositories) and `labcheck up`
+asks it for the login password (GetAuthorizationToken), both with keys labcheck chose itself
+(the lab's dummy keys). boto3 does that too, but importing it and building its client costs
+~0.5 s each time; this module sends the same JSON requests over httpx instead. A real ECR
+(`--registry <account>.dkr.ecr.<region>.amazonaws.com`) goes through boto3, which owns the
+AWS credential chain (profiles, SSO, instance roles).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import hmac
@@ -96,44 +98,70 @@ def _quote(value: str, safe: str = "~") -> str:
     return quote(value, safe=safe)
 
 
+def call(
+    http: httpx.Client, endpoint: str, region: str, keys: AwsKeys, operation: str, payload: dict[str, Any]
+) -> dict[str, Any]:
+    """One ECR API operation (JSON protocol, SigV4-signed); its answer, or EcrApiError."""
+    url = httpx.URL(endpoint.rstrip("/") + "/")
+    body = json.dumps(payload).encode()
+    headers = sign_v4(
+        "POST",
+        url,
+        {"Content-Type": _CONTENT_TYPE, "X-Amz-Target": f"{_TARGET}.{operation}"},
+        body,
+        keys=keys,
+        region=region,
+        service="ecr",
+        now=datetime.datetime.now(datetime.UTC),
+    )
+    try:
+        response = http.post(url, content=body, headers=headers)
+    except httpx.TransportError as exc:
+        raise EcrApiError(f"cannot reach the ECR API at {endpoint}: is the lab up? (`labcheck status`)") from exc
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise EcrApiError(f"the ECR API at {endpoint} answered {operation} with HTTP {response.status_code}, not JSON")
+    if response.status_code != 200:
+        # AWS JSON errors: {"__type": "...#RepositoryNotFoundException", "message": "..."}
+        code = str(data.get("__type", "")).rsplit("#", 1)[-1] or f"HTTP {response.status_code}"
+        detail = f"{code}: {data['message']}" if data.get("message") else code
+        raise EcrApiError(f"the ECR API at {endpoint} refused {operation}: {detail}")
+    return data
+
+
+def client(timeout: float = 10.0) -> httpx.Client:
+    """An HTTP client for call(): one connection retry, TLS only for an https endpoint."""
+    return httpx.Client(timeout=timeout, transport=SchemeTransport(retries=1))
+
+
 def describe_repositories(
     endpoint: str, region: str, keys: AwsKeys, *, timeout: float = 10.0
 ) -> Iterator[dict[str, Any]]:
     """Every repository DescribeRepositories lists at `endpoint`, page by page."""
-    url = httpx.URL(endpoint.rstrip("/") + "/")
-    with httpx.Client(timeout=timeout, transport=SchemeTransport(retries=1)) as http:
+    with client(timeout) as http:
         token: str | None = None
         for _ in range(_MAX_PAGES):
-            body = json.dumps({"maxResults": 1000, **({"nextToken": token} if token else {})}).encode()
-            headers = sign_v4(
-                "POST",
-                url,
-                {"Content-Type": _CONTENT_TYPE, "X-Amz-Target": f"{_TARGET}.DescribeRepositories"},
-                body,
-                keys=keys,
-                region=region,
-                service="ecr",
-                now=datetime.datetime.now(datetime.UTC),
-            )
-            try:
-                response = http.post(url, content=body, headers=headers)
-            except httpx.TransportError as exc:
-                raise EcrApiError(
-                    f"cannot reach the ECR API at {endpoint}: is the lab up? (`labcheck status`)"
-                ) from exc
-            try:
-                data = response.json()
-            except ValueError:
-                data = None
-            if not isinstance(data, dict):
-                raise EcrApiError(f"the ECR API at {endpoint} answered HTTP {response.status_code} without JSON")
-            if response.status_code != 200:
-                # AWS JSON errors: {"__type": "...#RepositoryNotFoundException", "message": "..."}
-                code = str(data.get("__type", "")).rsplit("#", 1)[-1] or f"HTTP {response.status_code}"
-                detail = f"{code}: {data['message']}" if data.get("message") else code
-                raise EcrApiError(f"the ECR API at {endpoint} did not list repositories: {detail}")
+            payload: dict[str, Any] = {"maxResults": 1000, **({"nextToken": token} if token else {})}
+            data = call(http, endpoint, region, keys, "DescribeRepositories", payload)
             yield from (r for r in data.get("repositories") or () if isinstance(r, dict))
             token = data.get("nextToken")
             if not token:
                 return
         raise EcrApiError(f"the ECR API at {endpoint} kept paging past {_MAX_PAGES} pages")
+
+
+def login_password(endpoint: str, region: str, keys: AwsKeys, *, timeout: float = 10.0) -> str:
+    """The password `aws ecr get-login-password` prints (GetAuthorizationToken: base64 `AWS:<password>`)."""
+    with client(timeout) as http:
+        data = call(http, endpoint, region, keys, "GetAuthorizationToken", {})
+    try:
+        token = data["authorizationData"][0]["authorizationToken"]
+        user, _, password = base64.b64decode(token).decode().partition(":")
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise EcrApiError(f"the ECR API at {endpoint} answered GetAuthorizationToken without a token") from exc
+    if not password:
+        raise EcrApiError(f"the login token of the ECR API at {endpoint} has no password for user {user!r}")
+    return password
