@@ -110,3 +110,36 @@ def test_a_failing_up_stops_the_ecr_api_again(instance: str) -> None:
             )
     assert _moto_processes(api_port) == []
     assert load_state(instance) is None
+
+
+def test_the_ecr_registry_refuses_everyone_until_its_login_arrives(instance: str) -> None:
+    """`up` starts the data plane before moto answers: no login may work in between."""
+    from labcheck.environment.docker_client import docker_client
+    from labcheck.environment.services import install_login, remove_instance, start_registry
+
+    spec = load_lab("part7")
+    port = free_port()
+    svc = start_registry(
+        "ecr",
+        spec.services["ecr"],
+        lab="part7",
+        instance=instance,
+        image="registry:2",
+        bind_host="127.0.0.1",
+        port=port,
+    )
+    client = docker_client()
+    try:
+        url = f"http://127.0.0.1:{port}/v2/"
+        assert svc.username == "AWS" and svc.password is None
+        assert httpx.get(url).status_code == 401
+        assert httpx.get(url, auth=("AWS", "")).status_code == 401
+        assert httpx.get(url, auth=("AWS", "anything")).status_code == 401
+        ready = install_login(client, svc, "the-password")
+        assert ready.password == "the-password"
+        assert httpx.get(url, auth=("AWS", "the-password")).status_code == 200
+        assert httpx.get(url, auth=("AWS", "the-password-not")).status_code == 401
+        assert httpx.get(url).status_code == 401
+    finally:
+        remove_instance(client, instance)
+        client.close()
