@@ -143,3 +143,20 @@ def test_the_ecr_registry_refuses_everyone_until_its_login_arrives(instance: str
     finally:
         remove_instance(client, instance)
         client.close()
+
+
+def test_down_without_the_state_file_still_stops_the_ecr_api(
+    instance: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`labcheck down` run with another LABCHECK_STATE_DIR (or after it was deleted)."""
+    state = up(load_lab("part7"), instance=instance, ephemeral_ports=True, only=["ecr"]).state
+    port = state.services["ecr-api"].port
+    assert _moto_processes(port)
+    monkeypatch.setenv("LABCHECK_STATE_DIR", str(tmp_path / "elsewhere"))
+    removed = down(instance)
+    assert f"labcheck-{instance}-ecr" in removed
+    assert any("moto.server" in item for item in removed)
+    deadline = time.monotonic() + 10
+    while _moto_processes(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _moto_processes(port)

@@ -22,8 +22,16 @@ STOP_TIMEOUT = 5.0
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
-def spawn(command: tuple[str, ...], log: Path, *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
-    """Start `command` in its own session, its output in `log`."""
+#: Set in a spawned process's environment: whose it is, should its pid be lost with the state.
+OWNER_VAR = "LABCHECK_OWNER"
+
+
+def spawn(
+    command: tuple[str, ...], log: Path, *, env: Mapping[str, str] | None = None, owner: str | None = None
+) -> subprocess.Popen[bytes]:
+    """Start `command` in its own session, its output in `log`; `owner` marks it for owned_by()."""
+    if owner is not None:
+        env = {**(os.environ if env is None else env), OWNER_VAR: owner}
     log.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -78,6 +86,24 @@ def stop(pid: int | None, command: tuple[str, ...] | None) -> bool:
             os.killpg(pid, signal.SIGKILL)
     _reap(pid)
     return True
+
+
+def owned_by(owner: str) -> list[tuple[int, tuple[str, ...]]]:
+    """(pid, command line) of every live process spawned for `owner`: for a `down` whose state
+    file is gone (another LABCHECK_STATE_DIR, a deleted directory), so nothing keeps running."""
+    marker = f"{OWNER_VAR}={owner}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        command = cmdline(int(entry.name)) if marker in environ else None
+        if command:
+            found.append((int(entry.name), command))
+    return found
 
 
 def _reap(pid: int | None, *, wait: bool = True) -> None:

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from labcheck.environment.docker_client import docker_client
+from labcheck.environment.host_process import owned_by, stop
 from labcheck.environment.processes import (
     ecr_login_password,
     process_alive,
+    process_owner,
     require_ecr_tools,
     start_ecr_api,
     stop_process,
@@ -183,7 +185,14 @@ def down(instance: str) -> list[str]:
     """Stop the instance's host processes, remove its containers, their data and its state
     file; the names of what was removed."""
     state = load_state(instance)
-    stopped = _stop_processes(state) if state is not None else []
+    if state is not None:
+        stopped = _stop_processes(state)
+    else:  # no state (another LABCHECK_STATE_DIR?): its processes are found by their owner mark
+        stopped = [
+            f"{' '.join(command[1:3]) or command[0]} (pid {pid})"
+            for pid, command in owned_by(process_owner(instance))
+            if stop(pid, command)
+        ]
     client = docker_client()
     removed = remove_instance(client, instance)
     delete_state(instance)

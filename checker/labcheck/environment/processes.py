@@ -40,7 +40,7 @@ def start_ecr_api(name: str, spec: ServiceSpec, *, instance: str, bind_host: str
     require_ecr_tools()
     command = (sys.executable, "-m", "moto.server", "-H", bind_host, "-p", str(port))
     log = log_path(instance, name)
-    proc = spawn(command, log, env={**os.environ, **DUMMY_AWS_KEYS})
+    proc = spawn(command, log, env={**os.environ, **DUMMY_AWS_KEYS}, owner=process_owner(instance))
     state = ServiceState(
         name=name,
         env_var=spec.env_var,
@@ -77,6 +77,11 @@ def _wait_ready(state: ServiceState, proc: subprocess.Popen[bytes], log: Path) -
             except httpx.HTTPError:
                 time.sleep(0.05)
     raise EnvironmentError_(f"the ECR API stand-in on port {state.port} did not answer within {READY_TIMEOUT:.0f} s")
+
+
+def process_owner(instance: str) -> str:
+    """The owner mark of a lab instance's host processes (see host_process.owned_by)."""
+    return f"lab:{instance}"
 
 
 def process_alive(state: ServiceState) -> bool:
