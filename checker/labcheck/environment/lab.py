@@ -159,6 +159,7 @@ def _restart(spec: LabSpec, state: LabState, found: Mapping[str, Any]) -> LabSta
     for name, running in state.services.items():
         if running.is_process:
             if not process_alive(running):  # its repositories were in memory: they are gone
+                stop_process(running)  # reaps it, if this process started it
                 services[name] = start_ecr_api(
                     name, spec.services[name], instance=state.instance, bind_host=running.host, port=running.port
                 )
