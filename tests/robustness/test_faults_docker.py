@@ -168,26 +168,62 @@ def test_registry_killed_during_run_is_an_error_never_a_fail(env: dict[str, str]
     assert "Traceback" not in done.stderr
 
 
+def class_instances() -> set[str]:
+    """The instance labels of every class registry container (named class-<lab>-<hex>)."""
+    client = docker.from_env()
+    try:
+        containers = client.containers.list(all=True, filters={"label": LABEL_INSTANCE}, ignore_removed=True)
+        return {c.labels[LABEL_INSTANCE] for c in containers if c.labels[LABEL_INSTANCE].startswith("class-")}
+    finally:
+        client.close()
+
+
+def processes_mentioning(*texts: str) -> list[str]:
+    """Command lines of live processes whose command line or environment mentions one of
+    `texts`: the token server's config is in the state dir, moto carries its owner's mark."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = (entry / "environ").read_bytes().decode(errors="replace")
+            state = (entry / "stat").read_text().rpartition(")")[2].split()[:1]
+        except OSError:
+            continue
+        if state != ["Z"] and any(t in cmd or t in environ for t in texts):
+            found.append(cmd)
+    return found
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-@pytest.mark.parametrize("command", ["up", "verify"])
+@pytest.mark.parametrize("command", ["up", "verify", "class-up"])
 def test_signal_leaves_nothing_behind(env: dict[str, str], tmp_path: Path, sig: signal.Signals, command: str) -> None:
     name = f"lc-sig-{secrets.token_hex(3)}"
-    args = (
-        ["up", "part7", "--instance", name, *port_args()]
-        if command == "up"
-        else ["verify", "part7", "--solution", "local-registry"]
-    )
+    roster = tmp_path / "roster.txt"
+    roster.write_text("".join(f"learner{i:02d}\n" for i in range(5)))
+    args = {
+        "up": ["up", "part7", "--instance", name, *port_args()],
+        "verify": ["verify", "part7", "--solution", "local-registry"],
+        "class-up": ["class", "up", "part7", "--roster", str(roster), "--port", str(free_port()), "--quiet"],
+    }[command]
     state_dir = Path(env["LABCHECK_STATE_DIR"])
     seen: dict[str, set[str]] = {"containers": set(), "volumes": set(), "networks": set()}
     instances = {name}
+    classes_before = class_instances()
     with subprocess.Popen(
-        [sys.executable, "-m", "labcheck", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-m", "labcheck", *args],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     ) as proc:
         try:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and proc.poll() is None and not seen["containers"]:
                 if state_dir.is_dir():  # verify names its instance itself; its state file says which
                     instances |= {p.stem for p in state_dir.glob("*.json")}
+                if command == "class-up":
+                    instances |= class_instances() - classes_before
                 for key, names in leftovers(instances).items():
                     seen[key] |= names
                 time.sleep(0.05)
@@ -195,6 +231,8 @@ def test_signal_leaves_nothing_behind(env: dict[str, str], tmp_path: Path, sig: 
             proc.send_signal(sig)
             _, err = proc.communicate(timeout=120)
     if proc.returncode == 0:
+        if command == "class-up":
+            lc(env, "class", "down")
         pytest.skip(f"{command} finished before the signal arrived")
     assert proc.returncode == 130, err
     assert "interrupted" in err
@@ -203,6 +241,9 @@ def test_signal_leaves_nothing_behind(env: dict[str, str], tmp_path: Path, sig: 
     after = leftovers(instances | {c.split("-registry")[0].split("-hub")[0][9:] for c in seen["containers"]})
     assert after == {"containers": set(), "volumes": set(), "networks": set()}, after
     assert not volumes_exist(seen["volumes"]), "anonymous volumes of the lab's registries were left behind"
+    # host processes: the token server's config is in the state dir; moto is marked with its instance
+    marks = [str(state_dir), *(f"LABCHECK_OWNER=lab:{i}" for i in instances)]
+    assert not processes_mentioning(*marks), processes_mentioning(*marks)
     lc(env, "down", "part7", "--instance", name)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ import httpx
 
 from labcheck.environment.host_process import alive, last_line, spawn, stop
 from labcheck.errors import ClassError
+from labcheck.http_transport import SchemeTransport
 
 READY_TIMEOUT = 20.0
 
@@ -21,19 +23,30 @@ def token_server_command(config: Path) -> tuple[str, ...]:
 
 
 def start_token_server(config: Path, log: Path, probe_url: str) -> tuple[int, tuple[str, ...]]:
-    """Start the token server detached; (pid, command line) once /healthz answers."""
+    """Start the token server detached; (pid, command line) once /healthz answers.
+
+    Stopped again if it does not answer, or if we are interrupted while waiting for it.
+    """
     command = token_server_command(config)
     proc = spawn(command, log)
+    try:
+        _wait_healthy(proc, command, log, probe_url)
+    except BaseException:
+        stop(proc.pid, command)  # reaps it
+        raise
+    return proc.pid, command
+
+
+def _wait_healthy(proc: subprocess.Popen[bytes], command: tuple[str, ...], log: Path, probe_url: str) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            stop(proc.pid, command)  # reaps it
-            raise ClassError(f"the token server exited: {last_line(log)}", tip=f"see {log}")
-        try:
-            if httpx.get(probe_url, timeout=1.0).status_code == 200:
-                return proc.pid, command
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    stop(proc.pid, command)
+    with httpx.Client(timeout=1.0, transport=SchemeTransport()) as http:  # one client: no TLS set-up per probe
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise ClassError(f"the token server exited: {last_line(log)}", tip=f"see {log}")
+            try:
+                if http.get(probe_url).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
     raise ClassError(f"the token server did not answer {probe_url} within {READY_TIMEOUT:.0f} s")
