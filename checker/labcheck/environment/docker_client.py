@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import socket
 from typing import Any
 
+from labcheck.docker_host import export_docker_host
 from labcheck.errors import DockerUnavailable
 
 
@@ -13,7 +13,7 @@ def docker_client() -> Any:
     """A docker SDK client that has answered a ping, or DockerUnavailable."""
     import docker
 
-    where = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    where = export_docker_host()  # the SDK reads only DOCKER_HOST; the CLI also reads contexts
     if where.startswith("unix://"):
         # Asked first because the SDK leaves its socket open when the daemon's is gone.
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:

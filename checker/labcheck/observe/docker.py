@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from labcheck import docker_host
 from labcheck.errors import DockerUnavailable
 from labcheck.observe.engine_api import EngineApi, EngineApiError
 from labcheck.observe.model import DockerState, LocalImage, Unavailable
 
 
 def docker_config_dir(override: str | None = None) -> Path:
-    """$DOCKER_CONFIG, else ~/.docker: where `docker login` stores credentials."""
-    return Path(override or os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    """`override`, else $DOCKER_CONFIG, else ~/.docker: where `docker login` stores credentials."""
+    return Path(override) if override else docker_host.docker_config_dir()
 
 
 def logged_in_hosts(config_dir: Path) -> frozenset[str]:

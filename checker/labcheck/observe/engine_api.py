@@ -5,9 +5,10 @@ socket with httpx (already loaded for the registries) instead of importing the d
 which costs ~0.2 s of every `labcheck run`. Starting and removing containers (`labcheck
 up`, `down`, `verify`) keeps using the SDK through testcontainers.
 
-DOCKER_HOST is honoured as the Docker CLI reads it: `unix://PATH` (the default socket) and
-`tcp://HOST:PORT`, with TLS and client certificates from DOCKER_CERT_PATH when
-DOCKER_TLS_VERIFY is set. Other schemes (ssh://) are refused with one clear line.
+The daemon is the one the Docker CLI would use (DOCKER_HOST, the current docker context,
+the default socket: see docker_host.py) when it is `unix://PATH` or `tcp://HOST:PORT` (with
+TLS and client certificates from DOCKER_CERT_PATH when DOCKER_TLS_VERIFY is set). Other
+schemes (ssh://) are refused with one clear line.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from typing import Any
 
 import httpx
 
+from labcheck.docker_host import docker_host
 from labcheck.errors import DockerUnavailable
 from labcheck.http_transport import unix_socket_transport
 
-DEFAULT_HOST = "unix:///var/run/docker.sock"
 _FRAME = struct.Struct(">BxxxL")  # stream type, 3 zero bytes, big-endian payload length
 _MAX_LOG_BYTES = 64 * 1024 * 1024
 
@@ -34,13 +35,8 @@ class EngineApiError(Exception):
     """The daemon answered, but not with what we asked for (e.g. 404 for a removed container)."""
 
 
-def docker_host() -> str:
-    """Where the Docker CLI would talk to the daemon: $DOCKER_HOST or the default socket."""
-    return os.environ.get("DOCKER_HOST") or DEFAULT_HOST
-
-
 class EngineApi:
-    """A read-only connection to the Docker daemon at `host` (default: docker_host())."""
+    """A read-only connection to the Docker daemon at `host` (default: the Docker CLI's)."""
 
     def __init__(self, host: str | None = None, *, timeout: float = 30.0) -> None:
         self.host = host or docker_host()

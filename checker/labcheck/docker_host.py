@@ -1,0 +1,67 @@
+"""Which Docker daemon to talk to, chosen as the Docker CLI chooses it.
+
+DOCKER_HOST first; else the docker context named by DOCKER_CONTEXT or by `currentContext`
+in the Docker config (`docker context use ...`: Docker Desktop and rootless Docker set one);
+else the default socket. The docker SDK (and so testcontainers) reads only DOCKER_HOST, so
+`export_docker_host` hands it the same answer: labcheck's containers and its grading then
+use the daemon the learner's `docker` commands use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from labcheck.errors import DockerUnavailable
+
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+
+
+def docker_config_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """$DOCKER_CONFIG, else ~/.docker."""
+    return Path(environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def current_context(environ: Mapping[str, str] = os.environ) -> str:
+    """The docker context in use: DOCKER_CONTEXT, else the config's currentContext, else "default"."""
+    if environ.get("DOCKER_CONTEXT"):
+        return environ["DOCKER_CONTEXT"]
+    try:
+        config = json.loads((docker_config_dir(environ) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "default"
+    name = config.get("currentContext") if isinstance(config, dict) else None
+    return name if isinstance(name, str) and name else "default"
+
+
+def docker_host(environ: Mapping[str, str] = os.environ) -> str:
+    """The daemon's address, e.g. unix:///var/run/docker.sock; DockerUnavailable when the
+    context in use cannot be read."""
+    if environ.get("DOCKER_HOST"):
+        return environ["DOCKER_HOST"]
+    name = current_context(environ)
+    if name == "default":
+        return DEFAULT_HOST
+    # The CLI keeps a context's endpoints in contexts/meta/<sha256 of its name>/meta.json.
+    meta = docker_config_dir(environ) / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest() / "meta.json"
+    try:
+        host = json.loads(meta.read_text(encoding="utf-8"))["Endpoints"]["docker"]["Host"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DockerUnavailable(
+            f"the docker context {name!r} in use has no readable endpoint ({meta})",
+            tip="`docker context use default`, or set DOCKER_HOST",
+        ) from exc
+    if not isinstance(host, str) or not host:
+        raise DockerUnavailable(f"the docker context {name!r} names no daemon", tip="`docker context use default`")
+    return host
+
+
+def export_docker_host() -> str:
+    """Set DOCKER_HOST for the docker SDK when the CLI would use another daemon; that address."""
+    host = docker_host()
+    if host != DEFAULT_HOST:
+        os.environ.setdefault("DOCKER_HOST", host)
+    return host
