@@ -236,23 +236,23 @@ def test_signal_leaves_nothing_behind(env: dict[str, str], tmp_path: Path, sig: 
         finally:
             proc.send_signal(sig)
             _, err = proc.communicate(timeout=120)
-    # Done before the signal was handled: exit 0, or killed by it while exiting (Python gives the
-    # default handler back at the very end). Either way its state is saved: nothing to test.
-    finished = (state_dir / f"{name}.json").exists() or (state_dir / "class" / "state.json").exists()
-    if proc.returncode == 0 or (finished and proc.returncode == -sig):
-        if command == "class-up":
-            lc(env, "class", "down")
+    try:
+        # Done before the signal was handled: exit 0, or killed by it while exiting (Python gives
+        # the default handler back at the very end). Either way its state is saved: nothing to test.
+        finished = (state_dir / f"{name}.json").exists() or (state_dir / "class" / "state.json").exists()
+        if proc.returncode == 0 or (finished and proc.returncode == -sig):
+            pytest.skip(f"{command} finished before the signal arrived")
+        assert proc.returncode == 130, err
+        assert "interrupted" in err
+        assert "Traceback" not in err
+        assert seen["containers"] or seen["processes"], "the signal came before anything started: nothing was tested"
+        after = leftovers(instances | {c.split("-registry")[0].split("-hub")[0][9:] for c in seen["containers"]})
+        assert after == {"containers": set(), "volumes": set(), "networks": set()}, after
+        assert not volumes_exist(seen["volumes"]), "anonymous volumes of the lab's registries were left behind"
+        assert not host_processes(state_dir, instances), host_processes(state_dir, instances)
+    finally:  # whatever happened, leave nothing for the next test
+        lc(env, "class", "down")
         lc(env, "down", "part7", "--instance", name)
-        pytest.skip(f"{command} finished before the signal arrived")
-    assert proc.returncode == 130, err
-    assert "interrupted" in err
-    assert "Traceback" not in err
-    assert seen["containers"] or seen["processes"], "the signal came before anything started: nothing was tested"
-    after = leftovers(instances | {c.split("-registry")[0].split("-hub")[0][9:] for c in seen["containers"]})
-    assert after == {"containers": set(), "volumes": set(), "networks": set()}, after
-    assert not volumes_exist(seen["volumes"]), "anonymous volumes of the lab's registries were left behind"
-    assert not host_processes(state_dir, instances), host_processes(state_dir, instances)
-    lc(env, "down", "part7", "--instance", name)
 
 
 def test_up_twice_down_twice_and_two_labs_side_by_side(env: dict[str, str], instance: str) -> None:
