@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -57,6 +58,21 @@ def docker_host(environ: Mapping[str, str] = os.environ) -> str:
     if not isinstance(host, str) or not host:
         raise DockerUnavailable(f"the docker context {name!r} names no daemon", tip="`docker context use default`")
     return host
+
+
+def require_socket(host: str) -> None:
+    """DockerUnavailable unless `host`, when a unix:// socket, accepts a connection.
+
+    Asked before any client connects: neither the docker SDK nor httpcore closes its socket
+    when connecting to a daemon that is gone fails (a ResourceWarning, a leaked descriptor).
+    """
+    if not host.startswith("unix://"):
+        return
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(host.removeprefix("unix://"))
+        except OSError as exc:
+            raise DockerUnavailable(f"the Docker daemon does not answer at {host}") from exc
 
 
 def export_docker_host() -> str:

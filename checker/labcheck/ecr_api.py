@@ -44,6 +44,11 @@ class AwsKeys:
     def __repr__(self) -> str:
         return f"AwsKeys(access_key_id={self.access_key_id!r}, secret_access_key=<hidden>)"
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AwsKeys:
+        """The keys in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) of `env`."""
+        return cls(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env.get("AWS_SESSION_TOKEN"))
+
 
 def sign_v4(
     method: str,
@@ -64,13 +69,12 @@ def sign_v4(
     if keys.session_token:
         signed["x-amz-security-token"] = keys.session_token
     names = sorted(signed)
-    query = "&".join(
-        sorted(f"{_quote(k)}={_quote(v)}" for k, v in httpx.QueryParams(url.query.decode("ascii")).multi_items())
-    )
+    params = httpx.QueryParams(url.query.decode("ascii")).multi_items()
+    query = "&".join(sorted(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in params))
     canonical = "\n".join(
         [
             method,
-            _quote(url.path or "/", safe="/~"),
+            quote(url.path or "/", safe="/~"),
             query,
             "".join(f"{n}:{signed[n]}\n" for n in names),
             ";".join(names),
@@ -83,7 +87,7 @@ def sign_v4(
     for part in (amz_date[:8], region, service, "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
-    out = {k: v for k, v in headers.items()}
+    out = dict(headers)
     out["X-Amz-Date"] = amz_date
     if keys.session_token:
         out["X-Amz-Security-Token"] = keys.session_token
@@ -92,10 +96,6 @@ def sign_v4(
         f"SignedHeaders={';'.join(names)}, Signature={signature}"
     )
     return out
-
-
-def _quote(value: str, safe: str = "~") -> str:
-    return quote(value, safe=safe)
 
 
 def call(
@@ -153,15 +153,26 @@ def describe_repositories(
         raise EcrApiError(f"the ECR API at {endpoint} kept paging past {_MAX_PAGES} pages")
 
 
-def login_password(endpoint: str, region: str, keys: AwsKeys, *, timeout: float = 10.0) -> str:
-    """The password `aws ecr get-login-password` prints (GetAuthorizationToken: base64 `AWS:<password>`)."""
-    with client(timeout) as http:
-        data = call(http, endpoint, region, keys, "GetAuthorizationToken", {})
+def token_login(answer: Mapping[str, Any]) -> tuple[str, str]:
+    """(user, password) of a GetAuthorizationToken answer, whose token is base64 `AWS:<password>`.
+
+    ValueError says what is wrong with it (never what it holds).
+    """
     try:
-        token = data["authorizationData"][0]["authorizationToken"]
-        user, _, password = base64.b64decode(token).decode().partition(":")
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise EcrApiError(f"the ECR API at {endpoint} answered GetAuthorizationToken without a token") from exc
-    if not password:
-        raise EcrApiError(f"the login token of the ECR API at {endpoint} has no password for user {user!r}")
-    return password
+        token = answer["authorizationData"][0]["authorizationToken"]
+        user, _, password = base64.b64decode(token, validate=True).decode().partition(":")
+    except (KeyError, IndexError, TypeError, ValueError) as exc:  # binascii.Error is a ValueError
+        raise ValueError("without a readable login token") from exc
+    if not user or not password:
+        raise ValueError("a login token without a user and password")
+    return user, password
+
+
+def login_password(endpoint: str, region: str, keys: AwsKeys, *, timeout: float = 10.0) -> str:
+    """The password `aws ecr get-login-password` prints for this ECR API."""
+    with client(timeout) as http:
+        answer = call(http, endpoint, region, keys, "GetAuthorizationToken", {})
+    try:
+        return token_login(answer)[1]
+    except ValueError as exc:
+        raise EcrApiError(f"the ECR API at {endpoint} answered GetAuthorizationToken {exc}") from None

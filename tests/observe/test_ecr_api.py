@@ -118,9 +118,12 @@ def test_login_password_is_the_password_in_the_token(canned: Canned) -> None:
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
-        ({"authorizationData": []}, "without a token"),
-        ({"authorizationData": [{"authorizationToken": "not base64!"}]}, "without a token"),
-        ({"authorizationData": [{"authorizationToken": base64.b64encode(b"AWS:").decode()}]}, "has no password"),
+        ({"authorizationData": []}, "without a readable login token"),
+        ({"authorizationData": [{"authorizationToken": "not base64!"}]}, "without a readable login token"),
+        (
+            {"authorizationData": [{"authorizationToken": base64.b64encode(b"AWS:").decode()}]},
+            "without a user and password",
+        ),
     ],
 )
 def test_login_password_refuses_a_token_without_one(canned: Canned, answer: dict[str, Any], message: str) -> None:

@@ -110,52 +110,41 @@ class CheckKind(ABC, Generic[A]):
         """Pass, fail (with a hint from what the learner did) or error."""
 
 
+Obs = TypeVar("Obs")
+
+
+def _observed(value: Obs | Unavailable | None, what: str) -> Obs | Outcome:
+    """An observation, or the error Outcome saying why there is none (never the learner's fault)."""
+    if value is None:
+        return Outcome.errored(f"{what} was not observed (a labcheck bug)")
+    if isinstance(value, Unavailable):
+        return Outcome.errored(value.reason)
+    return value
+
+
 def repo_state(obs: Observations, ctx: Context, service: str, repository: str) -> RepoState | Outcome:
     """The repository's observed state, or an error Outcome when it could not be observed."""
-    state = obs.repos.get((service, repository))
-    if state is None:
-        return Outcome.errored(f"{ctx.hosts[service]}/{repository} was not observed (a labcheck bug)")
-    if isinstance(state, Unavailable):
-        return Outcome.errored(state.reason)
-    return state
+    return _observed(obs.repos.get((service, repository)), f"{ctx.hosts[service]}/{repository}")
 
 
 def ecr_state(obs: Observations, service: str) -> EcrState | Outcome:
     """The ECR API's observed repositories, or an error Outcome."""
-    state = obs.ecr.get(service)
-    if state is None:
-        return Outcome.errored(f"the ECR API {service!r} was not observed (a labcheck bug)")
-    if isinstance(state, Unavailable):
-        return Outcome.errored(state.reason)
-    return state
+    return _observed(obs.ecr.get(service), f"the ECR API {service!r}")
 
 
 def push_log(obs: Observations, service: str) -> PushLog | Outcome:
     """A lab registry's push log, or an error Outcome."""
-    log = obs.push_logs.get(service)
-    if log is None:
-        return Outcome.errored(f"the log of service {service!r} was not observed (a labcheck bug)")
-    if isinstance(log, Unavailable):
-        return Outcome.errored(log.reason)
-    return log
+    return _observed(obs.push_logs.get(service), f"the log of service {service!r}")
 
 
 def docker_state(obs: Observations) -> DockerState | Outcome:
     """The local daemon's state, or an error Outcome."""
-    if obs.docker is None:
-        return Outcome.errored("the Docker daemon was not observed (a labcheck bug)")
-    if isinstance(obs.docker, Unavailable):
-        return Outcome.errored(obs.docker.reason)
-    return obs.docker
+    return _observed(obs.docker, "the Docker daemon")
 
 
 def workspace_state(obs: Observations) -> WorkspaceState | Outcome:
     """The learner's workspace, or an error Outcome."""
-    if obs.workspace is None:
-        return Outcome.errored("the workspace was not observed (a labcheck bug)")
-    if isinstance(obs.workspace, Unavailable):
-        return Outcome.errored(obs.workspace.reason)
-    return obs.workspace
+    return _observed(obs.workspace, "the workspace")
 
 
 def short(digest: str) -> str:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
-from labcheck.docker_host import export_docker_host
+from labcheck.docker_host import export_docker_host, require_socket
 from labcheck.errors import DockerUnavailable
 
 
@@ -14,13 +13,7 @@ def docker_client() -> Any:
     import docker
 
     where = export_docker_host()  # the SDK reads only DOCKER_HOST; the CLI also reads contexts
-    if where.startswith("unix://"):
-        # Asked first because the SDK leaves its socket open when the daemon's is gone.
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-            try:
-                probe.connect(where.removeprefix("unix://"))
-            except OSError as exc:
-                raise DockerUnavailable(f"the Docker daemon does not answer at {where}") from exc
+    require_socket(where)
     client = None
     try:
         client = docker.from_env(timeout=30)

@@ -98,8 +98,7 @@ def ecr_login_password(state: ServiceState) -> str:
     """The password `aws ecr get-login-password` prints for this ECR API."""
     from labcheck.ecr_api import AwsKeys, EcrApiError, login_password
 
-    keys = AwsKeys(DUMMY_AWS_KEYS["AWS_ACCESS_KEY_ID"], DUMMY_AWS_KEYS["AWS_SECRET_ACCESS_KEY"])
     try:
-        return login_password(f"http://{state.address}", state.region or "us-east-1", keys)
+        return login_password(f"http://{state.address}", state.region or "us-east-1", AwsKeys.from_env(DUMMY_AWS_KEYS))
     except EcrApiError as exc:  # the message names the endpoint and the AWS error, never a secret
         raise EnvironmentError_(f"the ECR API stand-in gave no login token: {exc}") from exc

@@ -72,14 +72,12 @@ def start_registry(
     image: str,
     bind_host: str,
     port: int,
-    ecr_password: str | None = None,
 ) -> ServiceState:
     """Start one registry container and wait until it answers /v2/.
 
-    With `auth: htpasswd` the password is generated; with `auth: ecr-token` it is
-    `ecr_password`, the one the lab's ECR API stand-in gives `aws ecr get-login-password`.
-    An ecr-token registry may start before that password is known (`ecr_password` None):
-    it refuses every request until `install_login` gives it its htpasswd file, which
+    With `auth: htpasswd` the password is generated. With `auth: ecr-token` it is the one
+    the lab's ECR API stand-in gives `aws ecr get-login-password`, not known yet: such a
+    registry refuses every request until `install_login` gives it its htpasswd file, which
     registry:2 reads anew whenever the file changes.
     """
     from testcontainers.core.container import DockerContainer
@@ -100,8 +98,8 @@ def start_registry(
     username = password = None
     if spec.auth in ("htpasswd", "ecr-token"):
         username = spec.login_user
-        password = ecr_password if spec.auth == "ecr-token" else secrets.token_urlsafe(18)
-        if username and password:
+        if spec.auth == "htpasswd" and username:
+            password = secrets.token_urlsafe(18)
             container.with_copy_into_container(htpasswd_line(username, password), HTPASSWD)
         container.with_env("REGISTRY_AUTH", "htpasswd")
         container.with_env("REGISTRY_AUTH_HTPASSWD_REALM", f"labcheck {name}")

@@ -55,9 +55,7 @@ def observe_ecr(
 def _observe_with_keys(endpoint: str, region: str, access_keys: dict[str, str]) -> EcrState | Unavailable:
     from labcheck.ecr_api import AwsKeys, EcrApiError, describe_repositories
 
-    keys = AwsKeys(
-        access_keys["AWS_ACCESS_KEY_ID"], access_keys["AWS_SECRET_ACCESS_KEY"], access_keys.get("AWS_SESSION_TOKEN")
-    )
+    keys = AwsKeys.from_env(access_keys)
     try:
         repositories = {r.name: r for r in map(_repository, describe_repositories(endpoint, region, keys))}
     except EcrApiError as exc:

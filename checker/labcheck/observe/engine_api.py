@@ -14,7 +14,6 @@ schemes (ssh://) are refused with one clear line.
 from __future__ import annotations
 
 import os
-import socket
 import ssl
 import struct
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from labcheck.docker_host import docker_host
+from labcheck.docker_host import docker_host, require_socket
 from labcheck.errors import DockerUnavailable
 from labcheck.http_transport import unix_socket_transport
 
@@ -41,14 +40,8 @@ class EngineApi:
     def __init__(self, host: str | None = None, *, timeout: float = 30.0) -> None:
         self.host = host or docker_host()
         if self.host.startswith("unix://"):
-            path = self.host.removeprefix("unix://")
-            # Asked first: httpcore does not close its socket when connecting to a dead one fails.
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-                try:
-                    probe.connect(path)
-                except OSError as exc:
-                    raise DockerUnavailable(f"the Docker daemon does not answer at {self.host}") from exc
-            transport = unix_socket_transport(path)
+            require_socket(self.host)
+            transport = unix_socket_transport(self.host.removeprefix("unix://"))
             base = "http://docker"
         elif self.host.startswith("tcp://"):
             address = self.host.removeprefix("tcp://").rstrip("/")

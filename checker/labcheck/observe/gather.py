@@ -93,8 +93,9 @@ def gather(
     clients = {
         t: RegistryClient(t.host, credentials=t.credentials, insecure=t.insecure, timeout=timeout) for t in by_host
     }
-    # Every source is independent and mostly waits on I/O (HTTP, the Docker socket, git,
-    # boto3's start-up): one pool overlaps them, so a run costs its slowest source.
+    engine = _engine() if needs.docker or needs.push_logs else None  # one daemon connection for both
+    # Every source is independent and mostly waits on I/O (HTTP, the Docker socket, git, the
+    # ECR API): one pool overlaps them, so a run costs its slowest source.
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
             repo_jobs = {
@@ -102,22 +103,25 @@ def gather(
                 for t, keys in by_host.items()
                 for key in keys
             }
-            docker_job = pool.submit(_docker, docker_config) if needs.docker else None
+            docker_job = pool.submit(_docker, engine, docker_config) if engine is not None and needs.docker else None
             ws_job = (
                 pool.submit(_workspace, workspace, needs.workspace_files) if needs.workspace_files is not None else None
             )
             ecr_jobs = {service: pool.submit(_ecr, targets[service]) for service in sorted(needs.ecr_apis)}
-            logs_job = pool.submit(_push_logs, {service: targets[service] for service in needs.push_logs})
+            logs = {service: targets[service] for service in needs.push_logs}
+            logs_job = pool.submit(_push_logs, engine, logs) if engine is not None and logs else None
             return Observations(
                 repos={key: job.result() for key, job in repo_jobs.items()},
                 docker=docker_job.result() if docker_job else None,
                 workspace=ws_job.result() if ws_job else None,
                 ecr={service: job.result() for service, job in ecr_jobs.items()},
-                push_logs=logs_job.result(),
+                push_logs=logs_job.result() if logs_job else {},
             )
     finally:
         for client in clients.values():
             client.close()
+        if isinstance(engine, EngineApi):
+            engine.close()
 
 
 def _workspace(workspace: Path | None, files: frozenset[str]) -> WorkspaceState | Unavailable:
@@ -136,18 +140,20 @@ def _ecr(target: Target) -> EcrState | Unavailable:
     return observe_ecr(f"http://{target.host}", target.region or "us-east-1", access_keys=DUMMY_AWS_KEYS)
 
 
-def _push_logs(targets: Mapping[str, Target]) -> dict[str, PushLog | Unavailable]:
-    if not targets:
-        return {}
+def _engine() -> EngineApi | Unavailable:
     try:
-        api = EngineApi()
+        return EngineApi()
     except LabcheckError as exc:
-        return {service: Unavailable(exc.message) for service in targets}
-    with api:
-        return {
-            s: observe_push_log(api, t.container_id, t.host, t.credentials.username if t.credentials else None)
-            for s, t in sorted(targets.items())
-        }
+        return Unavailable(exc.message)
+
+
+def _push_logs(engine: EngineApi | Unavailable, targets: Mapping[str, Target]) -> dict[str, PushLog | Unavailable]:
+    if isinstance(engine, Unavailable):
+        return dict.fromkeys(targets, engine)
+    return {
+        s: observe_push_log(engine, t.container_id, t.host, t.credentials.username if t.credentials else None)
+        for s, t in sorted(targets.items())
+    }
 
 
 def _observe(client: RegistryClient, ref: RepoRef, needs: Needs) -> RepoState | Unavailable:
@@ -155,10 +161,5 @@ def _observe(client: RegistryClient, ref: RepoRef, needs: Needs) -> RepoState | 
     return observe_repository(client, ref, needs.repos[key], needs.tags.get(key, frozenset()))
 
 
-def _docker(config: str | None) -> DockerState | Unavailable:
-    try:
-        api = EngineApi()
-    except LabcheckError as exc:
-        return Unavailable(exc.message)
-    with api:
-        return observe_docker(api, docker_config_dir(config))
+def _docker(engine: EngineApi | Unavailable, config: str | None) -> DockerState | Unavailable:
+    return engine if isinstance(engine, Unavailable) else observe_docker(engine, docker_config_dir(config))

@@ -11,12 +11,11 @@ The password never leaves the returned Credentials, whose repr hides it.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from labcheck.ecr_api import token_login
 from labcheck.errors import EcrLoginError, RegistryUnreachable, ToolMissing, UsageError
 from labcheck.registry.auth import Credentials
 
@@ -115,13 +114,10 @@ def ecr_login(region: str, *, account: str | None = None, fips: bool = False) ->
 
 def _credentials(answer: dict[str, Any], where: str, account: str | None) -> Credentials:
     try:
-        data = answer["authorizationData"][0]
-        user, _, password = base64.b64decode(data["authorizationToken"], validate=True).decode().partition(":")
-    except (KeyError, IndexError, TypeError, ValueError, binascii.Error):
-        raise EcrLoginError(f"{where} answered without a readable login token") from None
-    if not user or not password:
-        raise EcrLoginError(f"{where} answered a login token without a user and password")
-    proxy = parse_ecr_host(str(data.get("proxyEndpoint", "")).removeprefix("https://"))
+        user, password = token_login(answer)
+    except ValueError as exc:
+        raise EcrLoginError(f"{where} answered {exc}") from None
+    proxy = parse_ecr_host(str(answer["authorizationData"][0].get("proxyEndpoint", "")).removeprefix("https://"))
     if account is not None and proxy is not None and proxy.account != account:
         raise EcrLoginError(
             f"your AWS credentials are for account {proxy.account}, the registry is account {account}: "
