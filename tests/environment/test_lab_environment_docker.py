@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,3 +103,33 @@ def test_a_port_in_use_names_the_port_and_the_option(instance: str) -> None:
     # the registry started before the hub failed is gone again
     assert containers(instance) == []
     assert load_state(instance) is None
+
+
+UP_IN_A_FRESH_INTERPRETER = """
+import sys, threading
+imported = []
+def hook(event, args):
+    if event == "import" and threading.current_thread() is not threading.main_thread():
+        imported.append(args[0])
+sys.addaudithook(hook)
+from labcheck.environment.lab import down, up
+from labcheck.environment.services import free_port
+from labcheck.spec import load_lab
+spec = load_lab("part7")
+try:
+    up(spec, instance=sys.argv[1], ports={name: free_port() for name in spec.services})
+finally:
+    down(sys.argv[1])
+print(sorted(set(imported)))
+"""
+
+
+def test_up_imports_nothing_in_its_worker_threads(instance: str, state_dir: Path) -> None:
+    """A Ctrl-C inside an import can leave Python's import lock held by the main thread; a
+    worker that imports afterwards hangs `up` and its cleanup for good (seen in CI)."""
+    env = {**os.environ, "LABCHECK_STATE_DIR": str(state_dir)}
+    done = subprocess.run(
+        [sys.executable, "-c", UP_IN_A_FRESH_INTERPRETER, instance], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"

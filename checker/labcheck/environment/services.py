@@ -24,6 +24,12 @@ from labcheck.spec.model import ServiceSpec
 # outlive the command anyway: labcheck removes its containers itself, by label.
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
+# Imported here, by the thread that imports this module, never lazily in the threads that
+# start registries concurrently: a Ctrl-C landing inside an import can leave Python's global
+# import lock held by the main thread, and a worker importing anything afterwards (and the
+# cleanup that joins it) then waits forever. Seen in CI with `labcheck up` and SIGINT.
+from testcontainers.core.container import DockerContainer
+
 READY_TIMEOUT = 30.0
 HTPASSWD = "/auth/htpasswd"
 
@@ -80,8 +86,6 @@ def start_registry(
     registry refuses every request until `install_login` gives it its htpasswd file, which
     registry:2 reads anew whenever the file changes.
     """
-    from testcontainers.core.container import DockerContainer
-
     if not port_is_free(bind_host, port):
         raise PortInUse(
             f"port {port} for service {name!r} is already in use on {bind_host}",
