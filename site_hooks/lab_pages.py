@@ -27,7 +27,8 @@ from mkdocs.structure.files import File, Files
 from labcheck.errors import LabcheckError
 from labcheck.reporters.text import TextReporter
 from labcheck.results import CheckResult, ExerciseResult, LabResult, Status
-from labcheck.spec import LabSpec, labs_dir, load_lab
+from labcheck.spec import LabSpec, load_lab
+from labcheck.spec.loader import lab_path
 from labcheck.spec.render import example_context, render_lab
 
 LAB_ID = "part7"
@@ -171,6 +172,6 @@ def on_files(files: Files, config: Any) -> Files:
 
 def on_serve(server: Any, config: Any, builder: Any) -> Any:
     """Rebuild on changes to the lab spec and the page templates."""
-    server.watch(str(labs_dir() / LAB_ID / "lab.yaml"))
+    server.watch(str(lab_path(LAB_ID)))
     server.watch(str(TEMPLATES))
     return server

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from labcheck.spec.loader import repo_root
+from installed import SOLUTIONS, labcheck_argv
 
 pytestmark = pytest.mark.docker
-LABCHECK = shutil.which("labcheck") or str(repo_root() / ".venv" / "bin" / "labcheck")
 
 
 def verify_containers() -> set[str]:
@@ -30,7 +29,9 @@ def verify(tmp_path: Path, *args: str, solutions: Path | None = None) -> subproc
     env = {**os.environ, "LABCHECK_STATE_DIR": str(tmp_path / "state")}
     if solutions is not None:
         env["LABCHECK_SOLUTIONS_DIR"] = str(solutions)
-    return subprocess.run([LABCHECK, "verify", "part7", *args], env=env, capture_output=True, text=True, timeout=1200)
+    return subprocess.run(
+        [*labcheck_argv(), "verify", "part7", *args], env=env, capture_output=True, text=True, timeout=1200
+    )
 
 
 def test_every_shipped_solution_grades_as_declared(tmp_path: Path) -> None:
@@ -41,7 +42,7 @@ def test_every_shipped_solution_grades_as_declared(tmp_path: Path) -> None:
 
 
 def test_a_manifest_that_lies_fails_verify(tmp_path: Path) -> None:
-    shipped = repo_root() / "solutions" / "part7"
+    shipped = SOLUTIONS / "part7"
     fake = tmp_path / "solutions" / "part7"
     fake.mkdir(parents=True)
     shutil.copytree(shipped / "reference", fake / "reference")

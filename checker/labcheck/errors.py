@@ -94,8 +94,14 @@ class LabNotRunning(EnvironmentError_):
     """The command needs the lab's services to be up."""
 
 
+#: moto, boto3 and awscli are labcheck's own dependencies: missing, the install is broken.
+REINSTALL_TIP = (
+    "labcheck's install is incomplete: reinstall it (pipx reinstall labcheck, or pip install --force-reinstall)"
+)
+
+
 class ToolMissing(EnvironmentError_):
-    """A tool a lab service needs (moto for the ECR stand-in) is not installed."""
+    """A package labcheck depends on (moto, boto3) cannot be imported: a broken install."""
 
 
 class ClassError(EnvironmentError_):

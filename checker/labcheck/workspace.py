@@ -7,12 +7,12 @@ import subprocess
 from pathlib import Path
 
 from labcheck.errors import UsageError, WorkspaceError
-from labcheck.spec.loader import labs_dir
+from labcheck.spec.loader import lab_path
 
 
 def app_dir(lab: str) -> Path:
-    """The lab's app folder (labs/<lab>/app)."""
-    return labs_dir() / lab / "app"
+    """The lab's app folder (`<lab>/app` beside its lab.yaml); `lab` is an id or a path."""
+    return lab_path(lab).parent / "app"
 
 
 def create_workspace(lab: str, dest: Path) -> Path:

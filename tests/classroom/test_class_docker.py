@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from installed import SOLUTIONS
 from labcheck.classroom import process
 from labcheck.classroom.environment import class_down, class_up
 from labcheck.classroom.report import grade_class, load_submitted
@@ -28,7 +29,6 @@ from labcheck.environment.services import free_port
 from labcheck.errors import ClassError
 from labcheck.results import Status
 from labcheck.spec import load_lab
-from labcheck.spec.loader import repo_root
 from labcheck.spec.model import LabSpec
 from labcheck.workspace import create_workspace
 
@@ -94,7 +94,7 @@ def test_thirty_learners_all_registry_gradable_checks_pass(spec: LabSpec, klass:
                 "LAB_VERSION": values["version"],
                 "LAB_NEXT_VERSION": values["next_version"],
             }
-            script = repo_root() / "solutions" / "part7" / "reference" / "semver-latest.sh"
+            script = SOLUTIONS / "part7" / "reference" / "semver-latest.sh"
             done = subprocess.run(
                 ["bash", "-euo", "pipefail", str(script)], cwd=ws, env=env, capture_output=True, text=True, timeout=300
             )

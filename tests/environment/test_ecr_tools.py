@@ -25,5 +25,5 @@ def test_up_without_moto_is_one_line_with_the_pip_command(
     assert exit_info.value.code == 3
     err = capsys.readouterr().err
     assert "labcheck: error: the lab's ECR stand-in needs moto, which is not installed" in err
-    assert "pip install 'labcheck[ecr]'" in err
+    assert "reinstall labcheck" in err
     assert "Traceback" not in err

@@ -404,7 +404,7 @@ def test_spec_values_are_never_executed(env: dict[str, str], tmp_path: Path, pay
     assert summary in lab
     (lab_dir / "lab.yaml").write_text(lab.replace(summary, f"{summary}{{{{ note }}}} ", 1))
     subprocess.run(["cp", "-r", str(Path(__file__).parents[2] / "labs" / "part7" / "app"), str(lab_dir)], check=True)
-    lab_env = {**env, "LABCHECK_LABS_DIR": str(tmp_path / "labs")}
+    lab_env = {**env, "LABCHECK_LABS": str(tmp_path / "labs")}
     shown = lc(lab_env, "hint", "part7", "local-registry")
     assert shown.returncode == 0, shown.stderr
     assert text in shown.stdout

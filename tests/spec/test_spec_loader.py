@@ -9,10 +9,10 @@ import yaml
 
 from labcheck.errors import SpecError
 from labcheck.spec import load_lab
-from labcheck.spec.loader import labs_dir
+from labcheck.spec.loader import lab_path
 from labcheck.spec.render import example_context, render_lab
 
-REAL = labs_dir() / "part7" / "lab.yaml"
+REAL = lab_path("part7")
 
 
 def test_part7_loads_with_every_exercise_the_issue_fixes() -> None:

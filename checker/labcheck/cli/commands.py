@@ -49,12 +49,62 @@ _instance_option = click.option(
 )
 
 
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """`labcheck --version`: labcheck's version and each lab's."""
+    if not value or ctx.resilient_parsing:
+        return
+    from labcheck.errors import LabcheckError
+    from labcheck.spec import load_lab
+    from labcheck.spec.sources import BUILTIN, all_labs
+
+    click.echo(f"labcheck {__version__} (Python {sys.version.split()[0]})")
+    try:
+        locations = all_labs()
+    except LabcheckError as exc:
+        locations = []
+        click.echo(f"labs: {exc.message}")
+    for location in locations:
+        where = "" if location.source.origin == BUILTIN else f"  ({location.folder})"
+        try:
+            click.echo(f"lab {location.id} {load_lab(str(location.spec_file)).version}{where}")
+        except LabcheckError as exc:
+            click.echo(f"lab {location.id}: cannot be loaded: {exc.message}")
+    ctx.exit()
+
+
+def _add_labs_dirs(ctx: click.Context, param: click.Parameter, value: tuple[Path, ...]) -> None:
+    """--labs-dir DIR: looked up before LABCHECK_LABS (so child processes see them too)."""
+    from labcheck.spec.sources import LABS_ENV
+
+    if value:
+        dirs = [str(p.resolve()) for p in value]
+        os.environ[LABS_ENV] = os.pathsep.join([*dirs, *filter(None, [os.environ.get(LABS_ENV)])])
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="labcheck")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show labcheck's version and each lab's, then exit.",
+)
+@click.option(
+    "--labs-dir",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    expose_value=False,
+    is_eager=True,
+    callback=_add_labs_dirs,
+    metavar="DIR",
+    help="Also find labs in DIR (<lab>/lab.yaml folders), before labcheck's own; or set LABCHECK_LABS.",
+)
 def cli() -> None:
     """Hands-on labs for "Docker registries", graded from the real registries' state.
 
     \b
+    labcheck doctor                   check that this machine can run the lab
     labcheck up part7                 start the lab's registries
     eval "$(labcheck env part7)"      export REGISTRY, HUB_REGISTRY, HUB_USERNAME, HUB_PASSWORD
     labcheck workspace part7 DIR      a git repo with the lab's app to build
@@ -67,8 +117,12 @@ def cli() -> None:
 def list_cmd() -> None:
     """List the labs and their exercises."""
     from labcheck.spec import available_labs, load_lab
+    from labcheck.spec.loader import lab_path
 
-    for lab_id in available_labs():
+    labs = available_labs()
+    if not labs:
+        lab_path("part7")  # the "no labs found" error, with its tip
+    for lab_id in labs:
         spec = load_lab(lab_id)
         click.echo(f"{spec.id}  {spec.title}  ({len(spec.exercises)} exercises, {spec.max_points} points)")
         for ex in spec.exercises:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from labcheck.errors import REINSTALL_TIP
 from labcheck.observe.model import EcrRepository, EcrState, Unavailable
 
 
@@ -23,7 +24,7 @@ def observe_ecr(
         import botocore.config
         import botocore.exceptions
     except ImportError:
-        return Unavailable("boto3 is not installed: pip install 'labcheck[ecr]'")
+        return Unavailable(f"boto3 cannot be imported: {REINSTALL_TIP}")
     keys = access_keys or {}
     client = boto3.client(
         "ecr",

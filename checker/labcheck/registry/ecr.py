@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labcheck.ecr_api import token_login
-from labcheck.errors import EcrLoginError, RegistryUnreachable, ToolMissing, UsageError
+from labcheck.errors import REINSTALL_TIP, EcrLoginError, RegistryUnreachable, ToolMissing, UsageError
 from labcheck.registry.auth import Credentials
 
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"
@@ -24,7 +24,6 @@ _HOST = re.compile(
     rf"(?P<account>\d{{12}})\.dkr\.ecr(?P<fips>-fips)?\.(?P<region>{_REGION})"
     r"\.amazonaws\.com(?P<cn>\.cn)?(?::443)?"
 )
-ECR_EXTRA_TIP = "pip install 'labcheck[ecr]' (boto3)"
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ def ecr_login(region: str, *, account: str | None = None, fips: bool = False) ->
         import botocore.exceptions
     except ImportError:
         message = "grading an AWS ECR registry needs boto3, which is not installed"
-        raise ToolMissing(message, tip=ECR_EXTRA_TIP) from None
+        raise ToolMissing(message, tip=REINSTALL_TIP) from None
     where = f"ECR in {region}"
     try:
         client = boto3.client(

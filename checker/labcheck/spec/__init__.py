@@ -1,6 +1,6 @@
 """Lab specs: the YAML an author writes, validated into frozen models."""
 
-from labcheck.spec.loader import available_labs, labs_dir, load_lab, load_solutions
+from labcheck.spec.loader import available_labs, load_lab, load_solutions
 from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec, ServiceSpec, SolutionSpec
 
 __all__ = [
@@ -10,7 +10,6 @@ __all__ = [
     "ServiceSpec",
     "SolutionSpec",
     "available_labs",
-    "labs_dir",
     "load_lab",
     "load_solutions",
 ]

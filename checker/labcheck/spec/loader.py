@@ -1,4 +1,4 @@
-"""Find, read and validate lab specs and solution manifests.
+"""Read and validate lab specs and solution manifests (found through spec/sources.py).
 
 Validation happens before anything runs: a broken spec raises SpecError naming the file,
 the key path and what was expected.
@@ -16,36 +16,14 @@ from pydantic import BaseModel, ValidationError
 from labcheck.errors import SpecError, UsageError
 from labcheck.spec.model import LabSpec, SolutionsManifest
 from labcheck.spec.render import compile_templates
-
-LAB_FILE = "lab.yaml"
-SOLUTIONS_FILE = "solutions.yaml"
+from labcheck.spec.sources import LAB_FILE, LABS_ENV, SOLUTIONS_FILE, all_labs, find_lab, solutions_folder
 
 M = TypeVar("M", bound=BaseModel)
 
 
-def repo_root() -> Path:
-    """The checkout holding labs/ and solutions/ (the package lives in checker/labcheck)."""
-    return Path(__file__).resolve().parents[3]
-
-
-def labs_dir() -> Path:
-    """Where labs live: $LABCHECK_LABS_DIR, else the checkout's labs/."""
-    env = os.environ.get("LABCHECK_LABS_DIR")
-    return Path(env) if env else repo_root() / "labs"
-
-
-def solutions_dir(lab_id: str) -> Path:
-    """Where a lab's solutions live: $LABCHECK_SOLUTIONS_DIR/<lab>, else solutions/<lab>."""
-    env = os.environ.get("LABCHECK_SOLUTIONS_DIR")
-    return (Path(env) if env else repo_root() / "solutions") / lab_id
-
-
 def available_labs() -> list[str]:
-    """Ids of the labs found in labs_dir(), sorted."""
-    root = labs_dir()
-    if not root.is_dir():
-        return []
-    return sorted(p.parent.name for p in root.glob(f"*/{LAB_FILE}"))
+    """Ids of the labs every source offers, sorted (see spec/sources.py)."""
+    return [location.id for location in all_labs()]
 
 
 def _read_yaml(path: Path) -> Any:
@@ -93,11 +71,16 @@ def lab_path(lab: str) -> Path:
         return candidate
     if (candidate / LAB_FILE).is_file() and (os.sep in lab or lab.startswith(".")):
         return candidate / LAB_FILE
-    path = labs_dir() / lab / LAB_FILE
-    if not path.is_file():
-        known = ", ".join(available_labs()) or "none"
+    location = find_lab(lab)
+    if location is None:
+        known = ", ".join(available_labs())
+        if not known:
+            raise UsageError(
+                "no labs found: labcheck's own labs are missing and no labs directory is configured",
+                tip=f"reinstall labcheck (pipx reinstall labcheck), or name labs with --labs-dir DIR or {LABS_ENV}",
+            )
         raise UsageError(f"unknown lab {lab!r} (labs: {known})", tip="`labcheck list` shows the labs")
-    return path
+    return location.spec_file
 
 
 def load_lab(lab: str) -> LabSpec:
@@ -106,18 +89,19 @@ def load_lab(lab: str) -> LabSpec:
 
     path = lab_path(lab)
     spec = _validate(LabSpec, _read_yaml(path), path)
-    if path.parent.name != spec.id and path.name == LAB_FILE and path.parent.parent == labs_dir():
+    if path.parent.name == lab and spec.id != lab:  # found by id: the folder names the lab
         raise SpecError(f"{path}: id: {spec.id!r} differs from the lab's folder name")
     rendered = compile_templates(spec, path)
     for i, ex in enumerate(rendered.exercises):
         for j, check in enumerate(ex.checks):
             validate_check(check, spec, f"{path}: exercises.{i}.checks.{j}")
+    spec._folder = path.parent
     return spec
 
 
 def load_solutions(spec: LabSpec) -> tuple[Path, SolutionsManifest]:
     """The lab's solutions manifest, validated against the lab's exercises and checks."""
-    folder = solutions_dir(spec.id)
+    folder = solutions_folder(spec.id, spec.folder)
     path = folder / SOLUTIONS_FILE
     if not path.is_file():
         raise SpecError(f"{path}: no solutions manifest for lab {spec.id!r}")

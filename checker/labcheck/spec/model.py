@@ -7,9 +7,12 @@ the key path instead of a setting that silently does nothing.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, model_validator
+
+from labcheck.errors import SpecError
 
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$", max_length=64)]
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=64)]
@@ -149,6 +152,8 @@ class LabSpec(_Frozen):
 
     schema_version: Literal[1]
     id: Ident
+    # the lab's own version (semantic versioning): `labcheck --version` shows it
+    version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$")] = "0.0.0"
     title: str
     description: str = ""
     registry_image: str = "registry:2"
@@ -159,6 +164,15 @@ class LabSpec(_Frozen):
     class_service: Ident | None = None
     services: dict[Ident, ServiceSpec] = Field(min_length=1)
     exercises: tuple[ExerciseSpec, ...] = Field(min_length=1)
+    # the folder lab.yaml was read from (its app/ and solutions); set by the loader, not by YAML
+    _folder: Path | None = PrivateAttr(None)
+
+    @property
+    def folder(self) -> Path:
+        """The lab's folder (lab.yaml, app/); only a spec read by `load_lab` has one."""
+        if self._folder is None:
+            raise SpecError(f"lab {self.id!r} was not loaded from a file")
+        return self._folder
 
     @model_validator(mode="after")
     def _unique_ids(self) -> LabSpec:
