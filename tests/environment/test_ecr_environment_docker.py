@@ -115,6 +115,7 @@ def test_a_failing_up_stops_the_ecr_api_again(instance: str) -> None:
 def test_the_ecr_registry_refuses_everyone_until_its_login_arrives(instance: str) -> None:
     """`up` starts the data plane before moto answers: no login may work in between."""
     from labcheck.environment.docker_client import docker_client
+    from labcheck.environment.placement import Placement
     from labcheck.environment.services import install_login, remove_instance, start_registry
 
     spec = load_lab("part7")
@@ -127,6 +128,7 @@ def test_the_ecr_registry_refuses_everyone_until_its_login_arrives(instance: str
         image="registry:2",
         bind_host="127.0.0.1",
         port=port,
+        placement=Placement(in_container=False),
     )
     client = docker_client()
     try:

@@ -28,7 +28,7 @@ from labcheck.classroom.state import (
 from labcheck.classroom.tokens import ISSUER, SERVICE, hash_password, new_signing_key
 from labcheck.environment.docker_client import docker_client
 from labcheck.environment.services import ensure_image, free_port, remove_instance, wait_ready
-from labcheck.environment.state import LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE
+from labcheck.environment.state import LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE, local_address
 from labcheck.errors import ClassError, PortInUse, UsageError
 from labcheck.spec.model import LabSpec
 
@@ -167,7 +167,7 @@ def _start_registry(spec: LabSpec, instance: str, image: str, host: str, port: i
             ) from exc
         raise ClassError(f"could not start the class registry: {str(exc).splitlines()[0]}") from exc
     wrapped = container.get_wrapped_container()
-    wait_ready(host, port, wrapped)
+    wait_ready(f"{local_address(host)}:{port}", wrapped)
     return str(wrapped.id)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import Any
 
 from labcheck.environment.docker_client import docker_client
 from labcheck.environment.host_process import owned_by, stop
+from labcheck.environment.placement import Placement, detect, endpoint
 from labcheck.environment.processes import (
     ecr_login_password,
     process_alive,
@@ -81,8 +83,9 @@ def up(
             all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"}, ignore_removed=True
         )
     }
+    placement = detect(client)
     if existing is not None and all(s.is_process or s.container_id in found for s in existing.services.values()):
-        return UpResult(_restart(spec, existing, found), already_running=True)
+        return UpResult(_restart(spec, existing, found, placement), already_running=True)
     if found and existing is None:
         raise EnvironmentError_(
             f"containers of lab {instance!r} exist, but not the state that holds their passwords",
@@ -113,6 +116,7 @@ def up(
             image=images[name],
             bind_host=bind_host,
             port=ports.get(name) or (free_port(bind_host) if ephemeral_ports else registries[name].port),
+            placement=placement,
         )
 
     try:
@@ -153,8 +157,9 @@ def needed_services(spec: LabSpec, only: Collection[str] | None) -> list[str]:
     return [name for name in spec.services if name in wanted]
 
 
-def _restart(spec: LabSpec, state: LabState, found: Mapping[str, Any]) -> LabState:
-    """Start again what stopped (`docker stop`, a reboot); the state, with new pids."""
+def _restart(spec: LabSpec, state: LabState, found: Mapping[str, Any], placement: Placement) -> LabState:
+    """Start again what stopped (`docker stop`, a reboot); the state, with new pids and the
+    addresses at which labcheck reaches the containers now (a restart may change them)."""
     services = dict(state.services)
     for name, running in state.services.items():
         if running.is_process:
@@ -167,7 +172,10 @@ def _restart(spec: LabSpec, state: LabState, found: Mapping[str, Any]) -> LabSta
         container = found[running.container_id]
         if container.status != "running":
             container.start()
-            wait_ready(running.host, running.port, container)
+        reach = endpoint(placement, container, running.host, running.port)
+        wait_ready(reach, container)
+        if reach != running.endpoint:
+            services[name] = dataclasses.replace(running, endpoint=reach)
     if services != state.services:
         state = LabState(lab=state.lab, instance=state.instance, services=services)
         save_state(state)

@@ -18,12 +18,11 @@ import httpx
 
 from labcheck.environment.host_process import alive, last_line, spawn, stop
 from labcheck.environment.state import DUMMY_AWS_KEYS, ServiceState, log_path
-from labcheck.errors import EnvironmentError_, ToolMissing
+from labcheck.errors import REINSTALL_TIP, EnvironmentError_, ToolMissing
 from labcheck.http_transport import SchemeTransport
 from labcheck.spec.model import ServiceSpec
 
 READY_TIMEOUT = 30.0
-ECR_EXTRA_TIP = "install the ECR stand-in's tools: pip install 'labcheck[ecr]' (moto, boto3, awscli)"
 
 
 def require_ecr_tools() -> None:
@@ -31,7 +30,7 @@ def require_ecr_tools() -> None:
     missing = [m for m in ("moto", "boto3", "flask") if importlib.util.find_spec(m) is None]
     if missing:
         raise ToolMissing(
-            f"the lab's ECR stand-in needs {', '.join(missing)}, which is not installed", tip=ECR_EXTRA_TIP
+            f"the lab's ECR stand-in needs {', '.join(missing)}, which is not installed", tip=REINSTALL_TIP
         )
 
 
@@ -60,8 +59,7 @@ def start_ecr_api(name: str, spec: ServiceSpec, *, instance: str, bind_host: str
 
 
 def _wait_ready(state: ServiceState, proc: subprocess.Popen[bytes], log: Path) -> None:
-    probe = "127.0.0.1" if state.host in ("0.0.0.0", "localhost") else state.host
-    url = f"http://{probe}:{state.port}/moto-api/"
+    url = f"http://{state.reach}/moto-api/"
     deadline = time.monotonic() + READY_TIMEOUT
     with httpx.Client(timeout=2.0, transport=SchemeTransport()) as http:  # one client: no TLS set-up per probe
         while time.monotonic() < deadline:

@@ -15,6 +15,7 @@ from typing import Any
 import bcrypt
 import httpx
 
+from labcheck.environment.placement import Placement, endpoint
 from labcheck.environment.state import LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE, ServiceState
 from labcheck.errors import EnvironmentError_, ImageMissing, PortInUse
 from labcheck.http_transport import SchemeTransport
@@ -78,8 +79,12 @@ def start_registry(
     image: str,
     bind_host: str,
     port: int,
+    placement: Placement,
 ) -> ServiceState:
     """Start one registry container and wait until it answers /v2/.
+
+    It publishes its port on `bind_host` of the engine's host and is created on the network
+    `placement` chooses, so that labcheck reaches it wherever labcheck runs.
 
     With `auth: htpasswd` the password is generated. With `auth: ecr-token` it is the one
     the lab's ECR API stand-in gives `aws ecr get-login-password`, not known yet: such a
@@ -94,7 +99,7 @@ def start_registry(
     container = (
         DockerContainer(image)
         .with_name(f"labcheck-{instance}-{name}")
-        .with_kwargs(labels={LABEL_LAB: lab, LABEL_INSTANCE: instance, LABEL_SERVICE: name})
+        .with_kwargs(labels={LABEL_LAB: lab, LABEL_INSTANCE: instance, LABEL_SERVICE: name}, network=placement.network)
     )
     # (ip, port) binds to that address only; testcontainers' own helper binds 0.0.0.0
     container.ports["5000/tcp"] = (bind_host, port)  # type: ignore[assignment]
@@ -120,7 +125,8 @@ def start_registry(
         raise EnvironmentError_(f"could not start service {name!r}: {str(exc).splitlines()[0]}") from exc
     wrapped = container.get_wrapped_container()
     try:
-        wait_ready(bind_host, port, wrapped)
+        reach = endpoint(placement, wrapped, bind_host, port)
+        wait_ready(reach, wrapped)
     except BaseException:
         _remove_quietly(container)
         raise
@@ -129,6 +135,7 @@ def start_registry(
         env_var=spec.env_var,
         host=bind_host,
         port=port,
+        endpoint=reach,
         container_id=str(wrapped.id),
         username=username,
         password=password,
@@ -168,11 +175,10 @@ def _remove_quietly(container: Any) -> None:
         pass
 
 
-def wait_ready(host: str, port: int, container: Any) -> None:
-    """Wait until the registry answers /v2/ (200, or 401 when it wants a login)."""
-    probe_host = "127.0.0.1" if host in ("0.0.0.0", "localhost") else host
+def wait_ready(reach: str, container: Any) -> None:
+    """Wait until the registry at `reach` (host:port) answers /v2/ (200, or 401 when it wants a login)."""
     deadline = time.monotonic() + READY_TIMEOUT
-    url = f"http://{probe_host}:{port}/v2/"
+    url = f"http://{reach}/v2/"
     with httpx.Client(timeout=2.0, transport=SchemeTransport()) as http:  # one client: no TLS set-up per probe
         while time.monotonic() < deadline:
             try:
@@ -183,9 +189,12 @@ def wait_ready(host: str, port: int, container: Any) -> None:
             container.reload()
             if container.status == "exited":
                 logs = container.logs(tail=3).decode(errors="replace").strip()
-                raise EnvironmentError_(f"the registry on port {port} exited: {logs.splitlines()[-1] if logs else '?'}")
+                raise EnvironmentError_(f"the registry at {reach} exited: {logs.splitlines()[-1] if logs else '?'}")
             time.sleep(0.05)
-    raise EnvironmentError_(f"the registry on port {port} did not answer /v2/ within {READY_TIMEOUT:.0f} s")
+    raise EnvironmentError_(
+        f"the registry at {reach} did not answer /v2/ within {READY_TIMEOUT:.0f} s",
+        tip="`labcheck doctor` says how labcheck reaches lab containers from where it runs",
+    )
 
 
 def remove_instance(client: Any, instance: str) -> list[str]:

@@ -46,6 +46,11 @@ def state_dir() -> Path:
 DUMMY_AWS_KEYS = {"AWS_ACCESS_KEY_ID": "labcheck-dummy-key-id", "AWS_SECRET_ACCESS_KEY": "labcheck-dummy-secret"}
 
 
+def local_address(bind_host: str) -> str:
+    """The address to connect to for a port published on `bind_host` (all interfaces: loopback)."""
+    return "127.0.0.1" if bind_host in ("0.0.0.0", "localhost", "::", "") else bind_host
+
+
 @dataclass(frozen=True)
 class ServiceState:
     """A started service: where it listens and, with auth, its generated login.
@@ -66,6 +71,14 @@ class ServiceState:
     pid: int | None = None
     command: tuple[str, ...] = ()
     region: str | None = None
+    # where labcheck itself reads the service (host:port), when that is not 127.0.0.1:port:
+    # from a container on a bridge network, the lab container's address there (placement.py)
+    endpoint: str = ""
+
+    @property
+    def reach(self) -> str:
+        """host:port at which labcheck reads the service."""
+        return self.endpoint or f"{local_address(self.host)}:{self.port}"
 
     @property
     def address(self) -> str:

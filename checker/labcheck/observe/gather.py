@@ -36,12 +36,18 @@ if TYPE_CHECKING:
 class Target:
     """Where a service's repositories are read, and with which login."""
 
-    host: str
+    host: str  # the name Docker and the learner use (localhost:5000): reports and evidence say it
     credentials: Credentials | None = None
     insecure: bool | None = None
     container_id: str | None = None  # a lab registry: its log shows who pushed
     region: str | None = None  # an ECR API: its region (host is then the endpoint's host:port)
     aws: bool = False  # an ECR API: AWS itself, through boto3's default chain (host is only a name)
+    endpoint: str | None = None  # a lab service: where labcheck reads it, when not at `host`
+
+    @property
+    def url_host(self) -> str:
+        """host:port that requests go to."""
+        return self.endpoint or self.host
 
 
 def lab_targets(state: LabState) -> dict[str, Target]:
@@ -50,8 +56,10 @@ def lab_targets(state: LabState) -> dict[str, Target]:
         name: Target(
             svc.address,
             Credentials(svc.username, svc.password) if svc.username and svc.password else None,
+            insecure=True,  # lab services speak plain HTTP, wherever labcheck reads them
             container_id=svc.container_id or None,
             region=svc.region,
+            endpoint=svc.reach,
         )
         for name, svc in state.services.items()
     }
@@ -91,7 +99,7 @@ def gather(
     for service, repository in needs.repos:
         by_host.setdefault(targets[service], []).append((service, repository))
     clients = {
-        t: RegistryClient(t.host, credentials=t.credentials, insecure=t.insecure, timeout=timeout) for t in by_host
+        t: RegistryClient(t.url_host, credentials=t.credentials, insecure=t.insecure, timeout=timeout) for t in by_host
     }
     engine = _engine() if needs.docker or needs.push_logs else None  # one daemon connection for both
     # Every source is independent and mostly waits on I/O (HTTP, the Docker socket, git, the
@@ -137,7 +145,7 @@ def _ecr(target: Target) -> EcrState | Unavailable:
     if target.aws:  # the learner's own AWS credentials; boto3 honours AWS_ENDPOINT_URL
         state = observe_ecr(None, target.region or "us-east-1")
         return replace(state, aws=True) if isinstance(state, EcrState) else state
-    return observe_ecr(f"http://{target.host}", target.region or "us-east-1", access_keys=DUMMY_AWS_KEYS)
+    return observe_ecr(f"http://{target.url_host}", target.region or "us-east-1", access_keys=DUMMY_AWS_KEYS)
 
 
 def _engine() -> EngineApi | Unavailable:
