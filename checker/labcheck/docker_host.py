@@ -41,11 +41,17 @@ def current_context(environ: Mapping[str, str] = os.environ) -> str:
 def docker_host(environ: Mapping[str, str] = os.environ) -> str:
     """The daemon's address, e.g. unix:///var/run/docker.sock; DockerUnavailable when the
     context in use cannot be read."""
+    return which_daemon(environ)[0]
+
+
+def which_daemon(environ: Mapping[str, str] = os.environ) -> tuple[str, str]:
+    """The daemon's address and what chose it: "DOCKER_HOST", "docker context NAME" or
+    "the default socket"."""
     if environ.get("DOCKER_HOST"):
-        return environ["DOCKER_HOST"]
+        return environ["DOCKER_HOST"], "DOCKER_HOST"
     name = current_context(environ)
     if name == "default":
-        return DEFAULT_HOST
+        return DEFAULT_HOST, "the default socket"
     # The CLI keeps a context's endpoints in contexts/meta/<sha256 of its name>/meta.json.
     meta = docker_config_dir(environ) / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest() / "meta.json"
     try:
@@ -57,7 +63,7 @@ def docker_host(environ: Mapping[str, str] = os.environ) -> str:
         ) from exc
     if not isinstance(host, str) or not host:
         raise DockerUnavailable(f"the docker context {name!r} names no daemon", tip="`docker context use default`")
-    return host
+    return host, f"docker context {name}"
 
 
 def require_socket(host: str) -> None:

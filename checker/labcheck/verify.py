@@ -13,13 +13,13 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from labcheck.bundled import bundled_bin
 from labcheck.environment.docker_client import docker_client
 from labcheck.environment.lab import down, up
 from labcheck.environment.state import LabState
@@ -157,8 +157,8 @@ def verify_solution(
             **exports(spec, context),
             "DOCKER_CONFIG": str(docker_config),
             "LAB_WORKSPACE": str(ws),
-            # the tools installed next to labcheck (the aws CLI of the ecr extra) come first
-            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+            # the tools installed with labcheck (its aws CLI) come first: verify proves labcheck's lab
+            "PATH": os.pathsep.join([str(bundled_bin()), os.environ.get("PATH", "")]),
         }
         done = subprocess.run(
             ["bash", "-euo", "pipefail", str((folder / sol.script).resolve())],

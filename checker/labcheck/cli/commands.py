@@ -8,45 +8,19 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from labcheck import __version__
+from labcheck.cli.options import instance_option, learner_option, parse_ports, port_option
 
 if TYPE_CHECKING:
     from labcheck.environment.state import LabState
     from labcheck.observe.gather import Target
     from labcheck.registry import Credentials
     from labcheck.spec.model import LabSpec
-
-
-def _ports(values: Sequence[str]) -> dict[str, int]:
-    ports: dict[str, int] = {}
-    for value in values:
-        name, sep, number = value.rpartition("=")
-        name = name if sep else "registry"
-        if not number.isdigit() or not 1 <= int(number) <= 65535:
-            raise click.BadParameter(f"{value!r}: expected SERVICE=PORT, e.g. registry=5002", param_hint="--port")
-        ports[name] = int(number)
-    return ports
-
-
-learner_option = click.option(
-    "--learner",
-    default=None,
-    metavar="ID",
-    help="A workshop learner's id: their own values (versions, app name) instead of the lab's defaults.",
-)
-
-_instance_option = click.option(
-    "--instance",
-    default=None,
-    metavar="NAME",
-    help="Lab instance (default: the lab's id); run several copies of a lab side by side.",
-)
 
 
 def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -131,17 +105,17 @@ def list_cmd() -> None:
 
 @cli.command()
 @click.argument("lab")
-@click.option("--port", "ports", multiple=True, metavar="SERVICE=PORT", help="Host port for a service.")
+@port_option
 @click.option("--image", default=None, help="Registry image (default: the lab's, registry:2).")
 @click.option("--host", "bind_host", default="127.0.0.1", show_default=True, help="Address to publish on.")
-@_instance_option
+@instance_option
 def up(lab: str, ports: tuple[str, ...], image: str | None, bind_host: str, instance: str | None) -> None:
     """Start the lab's services (they run until `labcheck down`)."""
     from labcheck.environment.lab import up as lab_up
     from labcheck.spec import load_lab
 
     spec = load_lab(lab)
-    result = lab_up(spec, instance=instance, ports=_ports(ports), image=image, bind_host=bind_host)
+    result = lab_up(spec, instance=instance, ports=parse_ports(ports), image=image, bind_host=bind_host)
     name_opt = _instance_arg(spec.id, result.state.instance)
     verb = "already running" if result.already_running else "started"
     click.echo(f"lab {result.state.instance} {verb}:")
@@ -160,7 +134,7 @@ def _instance_arg(lab_id: str, instance: str) -> str:
 
 @cli.command()
 @click.argument("lab")
-@_instance_option
+@instance_option
 def down(lab: str, instance: str | None) -> None:
     """Remove the lab's services and their data."""
     from labcheck.environment.lab import down as lab_down
@@ -186,10 +160,11 @@ def status(instance: str | None) -> None:
 
 @cli.command()
 @click.argument("lab")
-@_instance_option
+@instance_option
 @learner_option
 def env(lab: str, instance: str | None, learner: str | None) -> None:
     """Print `export` lines for the lab: eval "$(labcheck env LAB)". Includes the password."""
+    from labcheck.bundled import bundled_bin, path_for_aws
     from labcheck.environment.state import require_state
     from labcheck.spec import load_lab
     from labcheck.spec.render import exports, template_context
@@ -200,6 +175,8 @@ def env(lab: str, instance: str | None, learner: str | None) -> None:
     values = exports(spec, template_context(spec, state.hosts(), users, learner))
     for name, value in {**state.env(), **values}.items():
         click.echo(f"export {name}={shlex.quote(value)}")
+    if path_for_aws() is not None:  # the aws CLI installed with labcheck, for the ECR exercise
+        click.echo(f'export PATH="$PATH"{shlex.quote(os.pathsep + str(bundled_bin()))}')
 
 
 @cli.command()
@@ -293,7 +270,7 @@ def _targets(
     default=None,
     help="Write the report here.",
 )
-@_instance_option
+@instance_option
 @learner_option
 def run(
     lab: str,
@@ -351,7 +328,7 @@ def run(
 @cli.command()
 @click.argument("lab")
 @click.argument("exercise")
-@_instance_option
+@instance_option
 @learner_option
 def hint(lab: str, exercise: str, instance: str | None, learner: str | None) -> None:
     """Show an exercise's instructions and what its checks look for."""
@@ -408,11 +385,13 @@ def verify(lab: str, only: tuple[str, ...], seeds: int | None) -> None:
 
 
 def _register_more() -> None:
-    """The workshop commands (`class ...`) and the learner's `instructions` and `watch`."""
+    """The workshop commands (`class ...`), the learner's `instructions` and `watch`, `doctor`."""
     from labcheck.cli.classroom import class_group
+    from labcheck.cli.doctor import doctor
     from labcheck.cli.learner import instructions, watch
 
     cli.add_command(class_group)
+    cli.add_command(doctor)
     cli.add_command(instructions)
     cli.add_command(watch)
 

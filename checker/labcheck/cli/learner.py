@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from labcheck.cli.commands import _instance_option, _targets, learner_option
+from labcheck.cli.commands import _targets
+from labcheck.cli.options import instance_option, learner_option
 
 
 @click.command()
@@ -21,7 +22,7 @@ from labcheck.cli.commands import _instance_option, _targets, learner_option
     metavar="HOST:PORT",
     help="The workshop's shared registry (from your login card); your user there is your learner id.",
 )
-@_instance_option
+@instance_option
 def instructions(lab: str, learner: str | None, class_registry: str | None, instance: str | None) -> None:
     """Print every exercise's instructions, with your values (--learner) and addresses."""
     from labcheck.environment.state import load_state
@@ -64,7 +65,7 @@ def _bar(points: int, total: int, width: int = 30) -> str:
     "--workspace", "workspace_path", type=click.Path(path_type=Path), default=None, help="Your lab workspace."
 )
 @click.option("--once", is_flag=True, help="Grade once and stop (for scripts).")
-@_instance_option
+@instance_option
 def watch(
     lab: str,
     exercises: tuple[str, ...],

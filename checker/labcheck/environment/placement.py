@@ -18,6 +18,7 @@ to the network of the container it runs in, even `host`, which cannot publish po
 from __future__ import annotations
 
 import re
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ class Placement:
 
     in_container: bool
     container: str | None = None  # our own container's name, when the engine knows it
+    engine_beside: bool = False  # in a container that runs its own engine (a sandbox, Docker-in-Docker)
     network_mode: str | None = None  # its network mode: host, bridge, a network's name, container:ID
     join: str | None = None  # the network lab containers join so that labcheck reaches them there
 
@@ -47,6 +49,8 @@ class Placement:
         """One line for `labcheck doctor`."""
         if not self.in_container:
             return "on the engine's host: lab services are read on 127.0.0.1"
+        if self.engine_beside:
+            return "inside a container that runs the engine itself: lab services are read on 127.0.0.1"
         if self.container is None:
             return (
                 "inside a container the engine does not know (another engine, or a remote one): "
@@ -90,7 +94,13 @@ def detect(client: Any) -> Placement:
         except docker.errors.APIError:
             break
     if own is None:
-        return Placement(in_container=True)
+        # The engine does not know this container: either it runs here too (its host name is
+        # ours: a sandbox, Docker-in-Docker) and shares our loopback, or it is elsewhere.
+        try:
+            beside = str(client.info().get("Name") or "") == socket.gethostname()
+        except docker.errors.DockerException:
+            beside = False
+        return Placement(in_container=True, engine_beside=beside)
     mode = str((own.attrs.get("HostConfig") or {}).get("NetworkMode") or "default")
     if mode.startswith("container:"):  # sharing another container's network: that one decides
         try:

@@ -73,6 +73,41 @@ class EngineApi:
     ) -> None:
         self.close()
 
+    def version(self) -> dict[str, Any]:
+        """`GET /version`: the engine's version, API version, OS and architecture."""
+        return self._object("/version")
+
+    def info(self) -> dict[str, Any]:
+        """`GET /info`: the daemon's configuration (storage driver, image store, ...)."""
+        return self._object("/info")
+
+    def image(self, name: str) -> dict[str, Any] | None:
+        """`GET /images/NAME/json`, or None when the daemon has no such image."""
+        try:
+            return self._object(f"/images/{name}/json")
+        except EngineApiError as exc:
+            if "HTTP 404" in str(exc):
+                return None
+            raise
+
+    def distribution(self, name: str) -> dict[str, Any]:
+        """`GET /distribution/NAME/json`: the daemon asks the image's registry for its manifest
+        (so `docker pull NAME` would work) without pulling it; EngineApiError when it cannot."""
+        return self._object(f"/distribution/{name}/json")
+
+    def containers(self) -> list[dict[str, Any]]:
+        """`GET /containers/json`: the running containers, with their published ports."""
+        data = self._get("/containers/json").json()
+        if not isinstance(data, list):
+            raise EngineApiError("the daemon's container list is not a list")
+        return [item for item in data if isinstance(item, dict)]
+
+    def _object(self, path: str) -> dict[str, Any]:
+        data = self._get(path).json()
+        if not isinstance(data, dict):
+            raise EngineApiError(f"{path}: the daemon's answer is not an object")
+        return data
+
     def images(self) -> list[dict[str, Any]]:
         """`GET /images/json`: the tagged and dangling top-level images, as `docker images` lists them."""
         data = self._get("/images/json").json()
