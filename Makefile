@@ -1,15 +1,21 @@
-# The two commands the README starts with:
+# The contributors' commands the README gives:
 #   make demo   start the lab, solve it as a learner would, grade it, show the report
-#   make test   lint, type-check and run every test (unit, real registry:2, browser)
+#   make test   lint, type-check, build and install the wheel as a learner does, run every test
 VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
+# What a learner gets: the sdist, the wheel built from it, installed with pipx into a clean
+# virtual environment (no extras, not editable). Tests of learner workflows run this labcheck.
+DIST := dist
+PIPX := PIPX_HOME=$(CURDIR)/.pipx/home PIPX_BIN_DIR=$(CURDIR)/.pipx/bin PIPX_MAN_DIR=$(CURDIR)/.pipx/man $(BIN)/pipx
+INSTALLED := .pipx/bin/labcheck
+PACKAGED := $(shell git ls-files checker labs solutions 2>/dev/null)
 
-.PHONY: demo test engine lint unit site serve clean-lab
+.PHONY: demo test engine lint unit site serve clean-lab wheel installed
 
 $(BIN)/labcheck: pyproject.toml
 	python3 -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,site,ecr]'
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[test,site]'
 	@# byte-compiled as a wheel install would be (PYTHONDONTWRITEBYTECODE would recompile every run)
 	$(PY) -m compileall -q checker/labcheck
 	@touch $@
@@ -26,8 +32,22 @@ lint: $(BIN)/labcheck
 	$(BIN)/ruff format --check checker tests site_hooks bench
 	$(BIN)/mypy
 
-test: lint engine
-	@PATH="$(CURDIR)/$(BIN):$$PATH" NO_MKDOCS_2_WARNING=1 $(BIN)/pytest
+$(DIST)/.built: pyproject.toml $(PACKAGED) | $(BIN)/labcheck
+	rm -rf $(DIST)
+	$(PY) -m build -q -o $(DIST) . >/dev/null   # the sdist, then the wheel built from the sdist
+	@touch $@
+
+wheel: $(DIST)/.built
+
+$(INSTALLED): $(DIST)/.built
+	$(PIPX) install -q --force $$(ls $(DIST)/labcheck-*.whl)
+	@touch $@
+
+installed: $(INSTALLED)
+
+test: lint engine installed
+	@PATH="$(CURDIR)/$(BIN):$$PATH" NO_MKDOCS_2_WARNING=1 LABCHECK_BIN="$(CURDIR)/$(INSTALLED)" \
+		LABCHECK_WHEEL="$$(ls $(CURDIR)/$(DIST)/labcheck-*.whl)" $(BIN)/pytest
 
 unit: $(BIN)/labcheck
 	$(BIN)/pytest -m "not docker and not browser"

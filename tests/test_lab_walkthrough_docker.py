@@ -1,7 +1,8 @@
 """A learner who types every exercise's commands verbatim, in order, passes every check.
 
 The commands are the lab's own instructions (labs/part7/lab.yaml, the same text the site's
-lab pages and `labcheck hint` show), run against a fresh lab on free ports.
+lab pages and `labcheck hint` show), run against a fresh lab on free ports. Everything goes
+through the command line of the labcheck under test: in CI, the wheel a learner installs.
 """
 
 from __future__ import annotations
@@ -10,18 +11,16 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from labcheck.environment.lab import down, up
+from installed import labcheck_argv
 from labcheck.environment.services import free_port
-from labcheck.environment.state import LabState
+from labcheck.environment.state import LabState, load_state
 from labcheck.spec import load_lab
 from labcheck.verify import local_tags, remove_new_tags
-from labcheck.workspace import create_workspace
 
 pytestmark = pytest.mark.docker
 Completed = subprocess.CompletedProcess[str]
@@ -33,20 +32,22 @@ def lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LabState]:
     monkeypatch.setenv("LABCHECK_STATE_DIR", str(tmp_path / "state"))
     instance = f"walk-{free_port()}"
     before = local_tags()
-    state = up(load_lab("part7"), instance=instance, ephemeral_ports=True).state
+    ports = [f"--port={name}={free_port()}" for name in load_lab("part7").services]
+    started = labcheck("up", "part7", "--instance", instance, *ports)
+    state = load_state(instance)
     try:
+        assert started.returncode == 0, started.stderr
+        assert state is not None
         yield state
     finally:
         remove_new_tags(state, before)
-        down(instance)
+        labcheck("down", "part7", "--instance", instance)
 
 
 def labcheck(
     *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "labcheck", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
+    return subprocess.run([*labcheck_argv(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_the_instructions_verbatim_pass_every_check(lab: LabState, tmp_path: Path) -> None:
@@ -56,11 +57,17 @@ def test_the_instructions_verbatim_pass_every_check(lab: LabState, tmp_path: Pat
     script = "\n".join(BASH_BLOCK.findall(shown.stdout))
     assert script.count("docker push") >= 14  # the lesson's pushes, not a summary
 
-    # ...typed verbatim, in order, in a fresh workspace...
-    ws = create_workspace("part7", tmp_path / "ws")
+    # ...typed verbatim, in order, in a fresh workspace, with the variables `labcheck env` gives...
+    ws = tmp_path / "ws"
+    assert labcheck("workspace", "part7", str(ws)).returncode == 0
     docker_config = tmp_path / "docker-config"
     docker_config.mkdir()
-    env = {**os.environ, **lab.env(), "DOCKER_CONFIG": str(docker_config)}
+    exported = labcheck("env", "part7", "--instance", lab.instance)
+    shell_env = subprocess.run(
+        ["bash", "-c", f"{exported.stdout}\nenv -0"], capture_output=True, check=True, env=dict(os.environ)
+    ).stdout.decode()
+    env = dict(line.split("=", 1) for line in shell_env.split("\0") if "=" in line)
+    env["DOCKER_CONFIG"] = str(docker_config)
     done = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script], cwd=ws, env=env, capture_output=True, text=True, timeout=600
     )
