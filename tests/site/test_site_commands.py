@@ -116,7 +116,7 @@ def test_every_site_page_has_closed_fences() -> None:
 
 def test_nav_pages_follow_mkdocs_yml() -> None:
     pages = sc.nav_pages()
-    assert pages[:3] == ["index.md", "lessons/what-is-a-registry.md", "lessons/docker-hub.md"]
+    assert pages[:4] == ["index.md", "before-you-start.md", "lessons/what-is-a-registry.md", "lessons/docker-hub.md"]
     assert "lab/index.md" in pages
 
 

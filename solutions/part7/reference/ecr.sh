@@ -7,7 +7,7 @@
 #
 # Run by `labcheck verify part7` in a fresh workspace with AWS_ENDPOINT_URL (the ECR API
 # stand-in), dummy AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION, ECR_REGISTRY
-# and a throwaway DOCKER_CONFIG set. The aws CLI comes with `pip install 'labcheck[ecr]'`.
+# and a throwaway DOCKER_CONFIG set. The aws CLI is the one installed with labcheck.
 
 set -euo pipefail
 APP=${LAB_APP:-my-app}
