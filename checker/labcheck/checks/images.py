@@ -5,9 +5,10 @@ from __future__ import annotations
 from pydantic import Field
 
 from labcheck.checks.base import CheckKind, Context, Needs, RepoArgs, repo_state, see, short
-from labcheck.checks.tags import TagArgs, missing_tag_hint, semver_key
+from labcheck.checks.tags import TagArgs, missing_tag_hint
 from labcheck.observe.model import Observations, RepoState
 from labcheck.results import Outcome
+from labcheck.versions import semver_key
 
 
 class TagsArgs(RepoArgs):
@@ -118,11 +119,8 @@ class ReleaseTrackedByLatest(CheckKind[ReleaseArgs]):
         if state.same_image(args.latest, args.version):
             return Outcome.passed(f":{args.latest} and :{args.version} are one image", evidence)
         floor = semver_key(args.version)
-        newer = sorted(
-            t
-            for t in state.tags
-            if floor and (key := semver_key(t)) and key > floor and state.same_image(args.latest, t)
-        )
+        later = sorted((key, t) for t in state.tags if floor and (key := semver_key(t)) and key > floor)
+        newer = [t for _, t in later if state.same_image(args.latest, t)]
         if newer:
             evidence.update(_evidence(state, newer))
             return Outcome.passed(f":{args.latest} has moved on to the newer release :{newer[0]}", evidence)

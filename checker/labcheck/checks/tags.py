@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from pydantic import field_validator
 
 from labcheck.checks.base import (
@@ -17,18 +15,7 @@ from labcheck.checks.base import (
 )
 from labcheck.observe.model import Observations, RepoState
 from labcheck.results import Outcome
-
-SEMVER = re.compile(
-    r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
-)
-_VERSIONISH = re.compile(r"^v?\d+(\.\d+)*([.-].*)?$")
-
-
-def semver_key(tag: str) -> tuple[int, int, int] | None:
-    """(major, minor, patch) of a semantic-version tag, or None."""
-    m = SEMVER.match(tag)
-    return (int(m[1]), int(m[2]), int(m[3])) if m else None
+from labcheck.versions import SEMVER, VERSIONISH
 
 
 class TagArgs(RepoArgs):
@@ -132,5 +119,5 @@ def _near_misses(state: RepoState, wanted: str) -> list[str]:
     """Version-like tags that are not full semantic versions but start the wanted one (v1.0)."""
     core = wanted.lstrip("v")
     return sorted(
-        t for t in state.tags if not SEMVER.match(t) and _VERSIONISH.match(t) and core.startswith(t.lstrip("v"))
+        t for t in state.tags if not SEMVER.match(t) and VERSIONISH.match(t) and core.startswith(t.lstrip("v"))
     )

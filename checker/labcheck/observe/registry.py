@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from labcheck.errors import RateLimited, RegistryError
 from labcheck.observe.model import RepoRef, RepoState, TagInfo, Unavailable
 from labcheck.registry import Manifest, RegistryClient
+from labcheck.versions import VERSIONISH
 
 MAX_FILE_BYTES = 1 << 20  # the app files a check compares are small; refuse huge ones
 
@@ -21,7 +22,6 @@ MAX_FILE_BYTES = 1 << 20  # the app files a check compares are small; refuse hug
 #: Beyond it (a CI repository with a tag per build), only the tags a check can be about are:
 #: those the checks name, `latest`, version-like and commit-like tags.
 RESOLVE_ALL_UP_TO = 1000
-_VERSIONISH = re.compile(r"^v?\d+(\.\d+)*([-+][\w.-]*)?$")
 _COMMITISH = re.compile(r"^[0-9a-fA-F]{7,64}$")
 
 
@@ -29,7 +29,7 @@ def tags_to_resolve(tags: list[str], named: frozenset[str]) -> list[str]:
     """All of `tags` in a repository of normal size; in a huge one, those a check can be about."""
     if len(tags) <= RESOLVE_ALL_UP_TO:
         return tags
-    return [t for t in tags if t in named or t == "latest" or _VERSIONISH.match(t) or _COMMITISH.match(t)]
+    return [t for t in tags if t in named or t == "latest" or VERSIONISH.match(t) or _COMMITISH.match(t)]
 
 
 @dataclass
