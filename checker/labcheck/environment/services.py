@@ -17,7 +17,7 @@ import httpx
 
 from labcheck.environment.state import LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE, ServiceState
 from labcheck.errors import EnvironmentError_, ImageMissing, PortInUse
-from labcheck.http_transport import SchemeTransport
+from labcheck.http_transport import http_client
 from labcheck.spec.model import ServiceSpec
 
 # The reaper container (testcontainers/ryuk) cannot be pulled offline, and lab services must
@@ -173,7 +173,7 @@ def wait_ready(host: str, port: int, container: Any) -> None:
     probe_host = "127.0.0.1" if host in ("0.0.0.0", "localhost") else host
     deadline = time.monotonic() + READY_TIMEOUT
     url = f"http://{probe_host}:{port}/v2/"
-    with httpx.Client(timeout=2.0, transport=SchemeTransport()) as http:  # one client: no TLS set-up per probe
+    with http_client(timeout=2.0, deadline=2.0) as http:  # one client for every probe; no proxy
         while time.monotonic() < deadline:
             try:
                 if http.get(url).status_code in (200, 401):
