@@ -51,7 +51,7 @@ def error_entries(body: bytes) -> list[tuple[str, str]]:
 
 
 def _text(value: object) -> str:
-    return value if isinstance(value, str) else "" if value is None else type(value).__name__
+    return "" if value is None else value if isinstance(value, str) else str(value)
 
 
 def error_codes(body: bytes) -> set[str]:
