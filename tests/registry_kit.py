@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,13 +28,17 @@ def sha(data: bytes) -> str:
 
 
 @contextmanager
-def running_registry(env: dict[str, str] | None = None, files: dict[str, bytes] | None = None) -> Iterator[int]:
-    """Start a registry:2 on 127.0.0.1:<free port>; always removed afterwards."""
+def running_registry(
+    env: dict[str, str] | None = None, files: dict[str, bytes] | None = None, name: str | None = None
+) -> Iterator[int]:
+    """Start a registry:2 on 127.0.0.1:<free port> (named `name`-<random> if given); always removed afterwards."""
     os.environ["TESTCONTAINERS_RYUK_DISABLED"] = "true"  # no reaper image offline
     from testcontainers.core.container import DockerContainer
 
     port = free_port()
     container = DockerContainer(REGISTRY_IMAGE)
+    if name:
+        container.with_name(f"{name}-{uuid.uuid4().hex[:8]}")
     # The docker SDK takes (ip, port); testcontainers' annotation only knows a port.
     container.ports["5000/tcp"] = ("127.0.0.1", port)  # type: ignore[assignment]
     for key, value in (env or {}).items():
@@ -131,3 +137,27 @@ def push_index(http: httpx.Client, name: str, tag: str) -> tuple[bytes, dict[str
     ).encode()
     put_manifest(http, name, tag, media_types.OCI_INDEX, index)
     return index, {"arm": arm["digest"], "amd": amd["digest"]}
+
+
+def credential_helper(bin_dir: Path, name: str, logins: dict[str, tuple[str, str]], log: Path) -> Path:
+    """Write `docker-credential-<name>` into `bin_dir`: a real executable speaking the
+    credential-helper protocol (`get`: the server on stdin, JSON on stdout; not found: exit 1
+    with "credentials not found in native keychain"). It answers `logins` (server: (user,
+    secret); user `<token>` makes the secret an identity token) and logs each call to `log`."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    path = bin_dir / f"docker-credential-{name}"
+    path.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"LOGINS = {logins!r}\n"
+        "action, server = sys.argv[1], sys.stdin.read().strip()\n"
+        f"with open({str(log)!r}, 'a') as f:\n"
+        "    f.write(f'{action} {server}\\n')\n"
+        "if action != 'get' or server not in LOGINS:\n"
+        "    print('credentials not found in native keychain')\n"
+        "    sys.exit(1)\n"
+        "user, secret = LOGINS[server]\n"
+        "print(json.dumps({'ServerURL': server, 'Username': user, 'Secret': secret}))\n"
+    )
+    path.chmod(0o755)
+    return path

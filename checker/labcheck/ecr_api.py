@@ -22,11 +22,14 @@ from urllib.parse import quote
 
 import httpx
 
-from labcheck.http_transport import SchemeTransport
+from labcheck.http_transport import http_client
+from labcheck.text import printable
+from labcheck.untrusted import BodyTooLarge, loads, read_capped
 
 _TARGET = "AmazonEC2ContainerRegistry_V20150921"
 _CONTENT_TYPE = "application/x-amz-json-1.1"
 _MAX_PAGES = 100
+_MAX_ANSWER = 16 * 1024 * 1024  # a page of 1000 repositories is a few hundred KiB
 
 
 class EcrApiError(Exception):
@@ -115,26 +118,30 @@ def call(
         now=datetime.datetime.now(datetime.UTC),
     )
     try:
-        response = http.post(url, content=body, headers=headers)
+        response = http.send(http.build_request("POST", url, content=body, headers=headers), stream=True)
+        status = response.status_code
+        answer = read_capped(response, _MAX_ANSWER)
     except httpx.TransportError as exc:
         raise EcrApiError(f"cannot reach the ECR API at {endpoint}: is the lab up? (`labcheck status`)") from exc
+    except (httpx.DecodingError, BodyTooLarge) as exc:
+        raise EcrApiError(f"the ECR API at {endpoint} answered {operation} with something unreadable ({exc})") from exc
     try:
-        data = response.json()
+        data = loads(answer)
     except ValueError:
         data = None
     if not isinstance(data, dict):
-        raise EcrApiError(f"the ECR API at {endpoint} answered {operation} with HTTP {response.status_code}, not JSON")
-    if response.status_code != 200:
+        raise EcrApiError(f"the ECR API at {endpoint} answered {operation} with HTTP {status}, not JSON")
+    if status != 200:
         # AWS JSON errors: {"__type": "...#RepositoryNotFoundException", "message": "..."}
-        code = str(data.get("__type", "")).rsplit("#", 1)[-1] or f"HTTP {response.status_code}"
-        detail = f"{code}: {data['message']}" if data.get("message") else code
-        raise EcrApiError(f"the ECR API at {endpoint} refused {operation}: {detail}")
+        code = printable(str(data.get("__type", "")).rsplit("#", 1)[-1])[:100] or f"HTTP {status}"
+        message = printable(str(data.get("message") or ""))[:300]
+        raise EcrApiError(f"the ECR API at {endpoint} refused {operation}: {code}: {message}".removesuffix(": "))
     return data
 
 
 def client(timeout: float = 10.0) -> httpx.Client:
     """An HTTP client for call(): one connection retry, TLS only for an https endpoint."""
-    return httpx.Client(timeout=timeout, transport=SchemeTransport(retries=1))
+    return http_client(timeout=timeout, deadline=6 * timeout, retries=1)
 
 
 def describe_repositories(

@@ -20,12 +20,16 @@ The CLI turns these into one line, a tip and an exit code; anything else is a bu
     |   |   +-- EcrLoginError        no ECR login from AWS: no AWS credentials, refused, unknown region
     |   +-- RateLimited              429 after the retries; .retry_after in seconds
     |   +-- RegistryProtocolError    not a registry, garbage JSON, digest mismatch, huge body
+    +-- RunTimeout                   exit 3: `labcheck run` took longer than its --timeout
     +-- VerifyError                  exit 1: `labcheck verify` found a solution that grades wrong
 
 Registry errors never mean the learner is wrong: during grading they become "error" results.
+Messages and tips are made printable (text.printable): a server's words can be in them.
 """
 
 from __future__ import annotations
+
+from labcheck.text import printable
 
 
 class LabcheckError(Exception):
@@ -35,9 +39,10 @@ class LabcheckError(Exception):
     default_tip = ""
 
     def __init__(self, message: str, *, tip: str | None = None) -> None:
+        message = printable(message)
         super().__init__(message)
         self.message = message
-        self.tip = tip if tip is not None else self.default_tip
+        self.tip = printable(tip) if tip is not None else self.default_tip
 
     def __str__(self) -> str:
         return self.message
@@ -150,6 +155,13 @@ class RegistryProtocolError(RegistryError):
     """The server's answer is not what a registry says (HTML, garbage, digest mismatch)."""
 
     default_tip = "check that --registry names a Docker registry (it should answer /v2/)"
+
+
+class RunTimeout(LabcheckError):
+    """`labcheck run` did not finish within its --timeout: a registry or the daemon is too slow."""
+
+    exit_code = 3
+    default_tip = "run again later, or give it longer with --timeout SECONDS"
 
 
 class VerifyError(LabcheckError):

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from labcheck.checks.base import Context
 from labcheck.checks.catalog import kind_of
 from labcheck.errors import UsageError
 from labcheck.observe.gather import Target, gather, merge
-from labcheck.observe.model import Observations
+from labcheck.observe.model import Observations, RepoState
+from labcheck.observe.registry import RESOLVE_ALL_UP_TO
 from labcheck.results import CheckResult, ExerciseResult, LabResult, Outcome, Status
 from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec
 
@@ -75,9 +76,11 @@ def evaluate(
                 continue
             kind = kind_of(check)
             try:
-                outcome = kind.evaluate(kind.parse(check.args), obs, ctx)
+                args = kind.parse(check.args)
+                outcome = kind.evaluate(args, obs, ctx)
+                note = _partly_read(kind.needs(args).repos, obs)
             except Exception as exc:  # a bug in a check must not read as the learner's fault
-                outcome = Outcome.errored(f"internal error in check kind {check.kind}: {exc!r}")
+                outcome, note = Outcome.errored(f"internal error in check kind {check.kind}: {exc!r}"), ""
             hint = outcome.hint
             if outcome.status is Status.FAIL and check.hint:
                 hint = f"{hint} {check.hint}".strip()
@@ -88,13 +91,27 @@ def evaluate(
                     status=outcome.status,
                     points=check.points if outcome.status is Status.PASS else 0,
                     max_points=check.points,
-                    message=outcome.message,
+                    message=f"{outcome.message} ({note})" if note else outcome.message,
                     hint=hint if outcome.status is Status.FAIL else "",
                     evidence=dict(outcome.evidence),
                 )
             )
         results.append(ExerciseResult(id=ex.id, title=ex.title, lesson=ex.lesson, checks=tuple(checks)))
     return LabResult(lab=spec.id, title=spec.title, exercises=tuple(results), target=target)
+
+
+def _partly_read(repos: Iterable[tuple[str, str]], obs: Observations) -> str:
+    """What a result must say when a repository it read had too many tags to read them all."""
+    notes = []
+    for key in repos:
+        state = obs.repos.get(key)
+        if isinstance(state, RepoState) and state.unresolved:
+            total = len(state.tags) + state.unresolved
+            notes.append(
+                f"{state.ref.host}/{state.ref.repository} has {total} tags: labcheck read {len(state.tags)}, "
+                f"at most {RESOLVE_ALL_UP_TO} a repository (the named ones, latest, the newest versions, commit SHAs)"
+            )
+    return "; ".join(notes)
 
 
 def grade(

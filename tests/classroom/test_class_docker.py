@@ -31,6 +31,7 @@ from labcheck.results import Status
 from labcheck.spec import load_lab
 from labcheck.spec.model import LabSpec
 from labcheck.workspace import create_workspace
+from net_kit import PROXY_VARIABLES, recording_proxy
 
 pytestmark = pytest.mark.docker
 
@@ -174,6 +175,24 @@ def test_a_push_into_another_learners_namespace_is_refused(spec: LabSpec, klass:
                 token, f"{bob.user}/stolen", build_image("part7", "stolen", "v1", "2026-01-01T00:00:00Z"), ["v1"]
             )
         assert info.value.response.status_code in (401, 403)
+
+
+def test_the_class_report_ignores_the_proxy_variables(
+    spec: LabSpec, klass: ClassState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: the grading login's token request went to HTTP_PROXY, credentials and all."""
+    learner = klass.learners[20]
+    push_finished_work(spec, klass, [learner])
+    with recording_proxy() as (proxy, seen):
+        for name in PROXY_VARIABLES:
+            monkeypatch.setenv(name, proxy)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        report = grade_class(spec, klass)
+    assert seen.requests == [], seen.lines()
+    row = next(r for r in report.rows if r.learner == learner.user)
+    graded = [c for c in row.result.checks() if c.status is not Status.SKIP]
+    assert graded and all(c.status is Status.PASS for c in graded), [(c.id, c.message) for c in graded]
 
 
 def test_one_class_at_a_time_and_down_removes_everything(spec: LabSpec, tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from labcheck.ecr_api import AwsKeys, EcrApiError, describe_repositories, login_password, sign_v4
+from labcheck.http_transport import http_client
 from labcheck.observe.ecr import observe_ecr
 from labcheck.observe.model import EcrState, Unavailable
 
@@ -63,12 +64,12 @@ LAB_KEYS = {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
 @pytest.fixture
 def canned(monkeypatch: pytest.MonkeyPatch) -> Canned:
     canned = Canned()
-    real = httpx.Client
+    real = http_client
 
     def client(**kwargs: Any) -> httpx.Client:
         return real(**{**kwargs, "transport": httpx.MockTransport(canned.handle)})
 
-    monkeypatch.setattr("labcheck.ecr_api.httpx.Client", client)
+    monkeypatch.setattr("labcheck.ecr_api.http_client", client)
     return canned
 
 

@@ -7,13 +7,15 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "checks"))
-from obs_factory import CTX, obs, repo
+from obs_factory import CTX, HOSTS, obs, repo
 
 from labcheck.checks.base import named_tags
 from labcheck.checks.catalog import KINDS
+from labcheck.grading import evaluate
 from labcheck.observe.gather import merge
 from labcheck.observe.registry import RESOLVE_ALL_UP_TO, tags_to_resolve
 from labcheck.results import Status
+from labcheck.spec.model import LabSpec
 
 BUILDS = [f"build-{i:05d}" for i in range(10_000)]
 
@@ -27,6 +29,47 @@ def test_a_huge_repository_resolves_named_version_and_commit_tags_only() -> None
     interesting = ["latest", "1.2.3", "v2.0.0-rc.1", "v1", "3f9a2c1", "staging"]
     chosen = tags_to_resolve([*BUILDS, *interesting, "feature-x", "deadbeefcafe-dirty"], frozenset({"staging"}))
     assert chosen == interesting
+
+
+def test_a_repository_of_100k_version_tags_costs_at_most_the_cap() -> None:
+    """Before: past 1000 tags every version-like tag was still resolved: 100k tags, 100k requests."""
+    versions = [f"{major}.{minor}.0" for major in range(100) for minor in range(1000)]
+    chosen = tags_to_resolve(["latest", *versions, "staging", "deadbeef"], frozenset({"staging"}))
+    assert len(chosen) == RESOLVE_ALL_UP_TO
+    # the named ones and latest, then the 998 newest versions: 99.999.0 down to 99.2.0
+    assert {"latest", "staging", "99.999.0", "99.100.0", "99.2.0"} <= set(chosen)
+    assert not {"99.1.0", "98.999.0", "0.0.0", "deadbeef"} & set(chosen)
+
+
+def test_a_result_says_when_its_repository_was_read_in_part() -> None:
+    state = dataclasses.replace(repo("registry", "myapp", {"latest": 1, "1.2.3": 1}), unresolved=99_998)
+    spec = LabSpec.model_validate(
+        {
+            "schema_version": 1,
+            "id": "mini",
+            "title": "Mini",
+            "services": {"registry": {"description": "r", "port": 5999, "env_var": "REGISTRY"}},
+            "exercises": [
+                {
+                    "id": "push",
+                    "title": "Push",
+                    "summary": "Push it.",
+                    "checks": [
+                        {
+                            "id": "pushed",
+                            "title": "pushed",
+                            "kind": "tag_exists",
+                            "args": {"service": "registry", "repository": "myapp", "tag": "1.2.3"},
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    result = evaluate(spec, spec.exercises, obs(state), HOSTS)
+    (check,) = result.checks()
+    assert check.status is Status.PASS
+    assert "localhost:5000/myapp has 100000 tags: labcheck read 2, at most 1000 a repository" in check.message
 
 
 def test_checks_say_which_tags_they_name_per_repository() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from labcheck.errors import RegistryProtocolError
+from labcheck.errors import RegistryAuthError, RegistryProtocolError
 from labcheck.registry import Credentials, credentials_for, parse_challenge
 from labcheck.registry.auth import TokenCache, basic_auth_header
 
@@ -46,6 +46,9 @@ from labcheck.registry.auth import TokenCache, basic_auth_header
         # A second challenge is ignored and cannot overwrite the first one's realm.
         ('Bearer realm="r",service="s", Basic realm="b"', "Bearer", {"realm": "r", "service": "s"}),
         ('Bearer realm="",service="s"', "Bearer", {"realm": "", "service": "s"}),
+        # Empty list elements are legal (RFC 9110, 5.6.1) and skipped.
+        (', Bearer realm="r",,service="s",', "Bearer", {"realm": "r", "service": "s"}),
+        ('Bearer realm="r", , ,service="s"', "Bearer", {"realm": "r", "service": "s"}),
     ],
 )
 def test_parse_challenge(header: str, scheme: str, params: dict[str, str]) -> None:
@@ -149,3 +152,59 @@ def test_credentials_for_without_config(tmp_path: Path, monkeypatch: pytest.Monk
     assert credentials_for("localhost:5000", str(tmp_path / "missing")) is None
     monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "also-missing"))
     assert credentials_for("localhost:5000") is None
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("config", "error"),
+    [
+        (
+            {"auths": {"localhost:5000": {"auth": _b64("userpass")}}},
+            "auths['localhost:5000'].auth is not base64 of user:password (no colon)",
+        ),
+        ({"auths": {"localhost:5000": {"auth": "%%%not base64"}}}, ".auth is not base64 of user:password"),
+        ({"auths": {"localhost:5000": {"auth": base64.b64encode(b"\xff:\xfe").decode()}}}, ".auth is not base64"),
+        ({"auths": {"localhost:5000": {"auth": 42}}}, ".auth is not a string"),
+        ({"auths": {"localhost:5000": {"identitytoken": ["x"]}}}, ".identitytoken is not a string"),
+        ({"auths": {"localhost:5000": ["x"]}}, "auths['localhost:5000'] is not an object"),
+        ({"auths": ["localhost:5000"]}, "`auths` is not an object of logins"),
+        ({"credHelpers": ["x"]}, "`credHelpers` is not an object"),
+        ({"credHelpers": {"localhost:5000": 1}}, "`credHelpers` is not an object"),
+        ({"credsStore": {"x": 1}}, "`credsStore` is not the name of a credential helper"),
+        ([1, 2], "the file is not a JSON object"),
+        # a broken login for another registry is still a broken file, as docker reads it
+        ({"auths": {"other.example": {"auth": "%%"}, "localhost:5000": _auth("u", "p")}}, "auths['other.example']"),
+    ],
+)
+def test_a_docker_config_docker_would_not_write_is_one_clear_error(tmp_path: Path, config: object, error: str) -> None:
+    """Before: ValueError, binascii.Error, TypeError or AttributeError from the docker SDK."""
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(RegistryAuthError) as info:
+        credentials_for("localhost:5000", str(tmp_path))
+    assert error in info.value.message
+    assert str(tmp_path / "config.json") in info.value.message
+    assert "docker login" in info.value.tip or "fix or remove" in info.value.tip
+
+
+def test_a_docker_config_that_is_not_json_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text('{"auths": ')
+    with pytest.raises(RegistryAuthError, match="cannot read the Docker config"):
+        credentials_for("localhost:5000", str(tmp_path))
+
+
+@pytest.mark.parametrize("entry", [{"auth": None}, {"auth": ""}, {}])
+def test_an_empty_or_null_auth_is_no_login(tmp_path: Path, entry: dict[str, object]) -> None:
+    config_dir = _write_config(tmp_path, {"auths": {"localhost:5000": entry}})
+    assert credentials_for("localhost:5000", str(config_dir)) is None
+
+
+def test_a_config_without_logins_never_sends_the_sdk_looking_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "DOCKER_CONFIG", str(_write_config(tmp_path / "elsewhere", {"auths": {"localhost:5000": _auth("u", "p")}}))
+    )
+    assert credentials_for("localhost:5000", str(_write_config(tmp_path / "mine", {"currentContext": "x"}))) is None

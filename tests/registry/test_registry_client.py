@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -20,7 +21,10 @@ from labcheck.errors import (
     RegistryUnreachable,
     UsageError,
 )
+from labcheck.limits import RetryBudget, run_limits
 from labcheck.registry import Credentials, Manifest, RegistryClient, media_types
+from labcheck.registry.auth import token_ttl
+from labcheck.registry.responses import next_link
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -317,6 +321,56 @@ def test_list_tags_stops_on_a_link_loop() -> None:
     assert len(recorder.requests) == 2
 
 
+@pytest.mark.parametrize(
+    ("header", "target"),
+    [
+        ('</v2/x/tags/list?n=2&last=b>; rel="next"', "/v2/x/tags/list?n=2&last=b"),
+        ("</v2/x/tags/list?last=b>;rel=next", "/v2/x/tags/list?last=b"),
+        ('</a>; rel="prev", </b>; rel="next"', "/b"),
+        ('</a,b>; rel="prev next"', "/a,b"),
+        ('</a>; title="x"; REL="Next"', "/a"),
+        ('</a>; rel="prev"', None),
+        ("", None),
+        ("<unclosed; rel=next", None),
+        ("<>;" * 33_333, None),
+    ],
+)
+def test_next_link(header: str, target: str | None) -> None:
+    assert next_link(header) == target
+
+
+def test_a_link_header_built_to_backtrack_is_parsed_in_linear_time() -> None:
+    """Before: a regex took 155 s of CPU on a 100 KB header; now one pass, and a cap."""
+    for header in ("<>;" * 33_333, "<" * 100_000, "<a>;" * 25_000 + " rel=nex"):
+        started = time.process_time()
+        next_link(header)
+        assert time.process_time() - started < 0.5
+    client, _, _ = make_client(lambda r: httpx.Response(200, json={"tags": ["a"]}, headers={"Link": "<>;" * 3000}))
+    with pytest.raises(RegistryProtocolError, match="9000 characters is no page link"):
+        client.list_tags("x")
+
+
+def test_a_tag_page_link_that_is_not_a_url_is_a_protocol_error() -> None:
+    client, _, _ = make_client(
+        lambda r: httpx.Response(200, json={"tags": ["a"]}, headers={"Link": '<http://[::1>; rel="next"'})
+    )
+    with pytest.raises(RegistryProtocolError, match="not a URL"):
+        client.list_tags("x")
+
+
+@pytest.mark.parametrize("tag", ["bad tag", "ünïcode", "-leading-dash", "x" * 129, 5, None, "a\x1b[2J"])
+def test_a_listed_tag_that_is_not_a_tag_is_a_protocol_error_not_a_usage_error(tag: object) -> None:
+    client, _, _ = make_client(lambda r: httpx.Response(200, json={"tags": ["ok", tag]}))
+    with pytest.raises(RegistryProtocolError, match="which is not a tag"):
+        client.list_tags("x")
+
+
+def test_list_tags_asks_for_the_page_size_given() -> None:
+    client, recorder, _ = make_client(lambda r: httpx.Response(200, json={"tags": []}), page_size=50)
+    client.list_tags("x")
+    assert recorder.requests[0].url.params["n"] == "50"
+
+
 def test_list_tags_of_a_missing_repository_is_none() -> None:
     client, _, _ = make_client(lambda r: httpx.Response(404, json=error_body("NAME_UNKNOWN")))
     assert client.list_tags("nope") is None
@@ -340,12 +394,29 @@ def test_429_is_retried_honouring_retry_after() -> None:
             httpx.Response(200, json={"name": "x", "tags": ["1"]}),
         ]
     )
-    client, recorder, sleeps = make_client(lambda r: next(answers))
+    client, recorder, sleeps = make_client(lambda r: next(answers), retry_budget=RetryBudget(1000))
     assert client.list_tags("x") == ["1"]
     assert len(recorder.requests) == 4
     assert sleeps[0] == 2.0
     assert 25 <= sleeps[1] <= 30
     assert sleeps[2] == 60.0  # capped
+
+
+def test_429_waits_come_out_of_one_budget_per_run() -> None:
+    """Before: 3 retries x 60 s per request, so a run of many requests could wait for hours."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": "25"}, json=error_body("TOOMANYREQUESTS"))
+
+    with run_limits(timeout=None):
+        first, _, sleeps_a = make_client(handler)
+        second, _, sleeps_b = make_client(handler)
+        with pytest.raises(RateLimited, match="at most 60 s in all for rate limits") as info:
+            first.list_tags("x")
+        with pytest.raises(RateLimited, match="asks to wait 25 s"):
+            second.list_tags("x")
+    assert sleeps_a + sleeps_b == [25.0, 25.0]  # 50 of the run's 60 s: a third 25 s would overspend
+    assert info.value.retry_after == 25.0
 
 
 def test_429_forever_is_rate_limited() -> None:
@@ -584,6 +655,75 @@ def test_basic_auth_with_wrong_password_hides_it() -> None:
     assert "hunter2" not in str(info.value)
     assert "hunter2" not in repr(info.value)
     assert "hunter2" not in repr(client)
+
+
+def test_an_aws_login_is_never_sent_to_a_token_realm_on_another_host() -> None:
+    registry = TokenRegistry(users={"AWS": "aws-token"})  # realm https://auth.example/token
+    client, _, _ = make_client(
+        registry, host="localhost:5002", credentials=Credentials("AWS", "aws-token", registry_only=True)
+    )
+    with pytest.raises(RegistryAuthError, match="an AWS ECR login goes to the registry itself only"):
+        client.list_tags("a")
+    assert registry.token_requests == []
+
+
+def test_a_docker_login_goes_to_the_realm_as_docker_sends_it() -> None:
+    registry = TokenRegistry(users={"alice": "pw-alice"})
+    client, _, _ = make_client(registry, host="reg.example", credentials=Credentials("alice", "pw-alice"))
+    client.list_tags("a")
+    assert [r.headers["Authorization"].split()[0] for r in registry.token_requests] == ["Basic"]
+
+
+@pytest.mark.parametrize("realm", ["http://[::1", "ftp://auth.example/token", "http:///token", "auth.example/token"])
+def test_a_realm_that_is_not_an_http_url_is_a_protocol_error(realm: str) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, headers={"WWW-Authenticate": f'Bearer realm="{realm}"'})
+
+    client, _, _ = make_client(handler)
+    with pytest.raises(RegistryProtocolError, match="realm"):
+        client.list_tags("a")
+
+
+@pytest.mark.parametrize(
+    ("expires_in", "ttl"),
+    [
+        (300, 300.0),
+        (5, 60.0),
+        (-1, 60.0),
+        (float("inf"), 86400.0),
+        (float("nan"), 60.0),
+        (10**400, 86400.0),
+        (True, 60.0),
+        ("300", 60.0),
+        (None, 60.0),
+    ],
+)
+def test_token_lifetimes_stay_within_bounds(expires_in: object, ttl: float) -> None:
+    assert token_ttl(expires_in) == ttl
+
+
+def test_an_index_entry_whose_digest_is_not_one_is_a_protocol_error() -> None:
+    index = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": media_types.OCI_INDEX,
+            "manifests": [
+                {
+                    "mediaType": media_types.OCI_MANIFEST,
+                    "digest": "sha256:../../etc",
+                    "size": 1,
+                    "platform": {"os": "linux", "architecture": "amd64"},
+                }
+            ],
+        }
+    ).encode()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=index, headers={"Content-Type": media_types.OCI_INDEX})
+
+    client, _, _ = make_client(handler)
+    with pytest.raises(RegistryProtocolError, match="has a digest that is not one"):
+        client.image_config("x", "1")
 
 
 def test_credentials_are_not_sent_to_a_plain_http_realm() -> None:

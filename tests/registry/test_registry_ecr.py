@@ -78,6 +78,20 @@ def test_the_registry_or_the_option_says_it_is_an_ecr() -> None:
         ecr_region(host, "us-east-1")
     with pytest.raises(UsageError, match="not an AWS region name"):
         ecr_region("localhost:5002", "mars")
+    assert ecr_region("127.0.0.1:5002", "us-east-1") == "us-east-1"
+    assert ecr_region("[::1]:5002", "us-east-1") == "us-east-1"
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["evil.example", "evil.example:443", "10.0.0.5:5000", "localhost.evil.example", "amazonaws.com.evil.example"],
+)
+def test_an_ecr_region_for_a_host_that_is_not_an_ecr_is_refused_before_any_token(host: str) -> None:
+    """Before: `--registry evil.example --ecr-region us-east-1` answered a Basic challenge with
+    the 12-hour AWS token."""
+    with pytest.raises(UsageError, match="is not an AWS ECR registry") as info:
+        ecr_region(host, "us-east-1")
+    assert info.value.exit_code == 2
 
 
 @pytest.fixture
@@ -124,6 +138,7 @@ def test_the_login_is_user_aws_and_the_tokens_password(stubbed: Stubber) -> None
     stubbed.add_response("get_authorization_token", _token("AWS", SECRET), {})
     creds = ecr_login("us-east-1", account="123456789012")
     assert (creds.username, creds.password) == ("AWS", SECRET)
+    assert creds.registry_only  # never sent to a token realm on another host
     assert SECRET not in repr(creds) and SECRET not in str(creds)
 
 

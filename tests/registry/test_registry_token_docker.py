@@ -35,13 +35,15 @@ from cryptography.x509.oid import NameOID
 
 from labcheck.errors import RegistryAuthError
 from labcheck.registry import Credentials, RegistryClient
-from registry_kit import push_index, running_registry
+from registry_kit import credential_helper, push_index, running_registry
 
 pytestmark = pytest.mark.docker
 
 SERVICE = "labcheck-test-registry"
 ISSUER = "labcheck-test-token-issuer"
 USERS = {"alice": "alice-" + secrets.token_hex(8)}
+#: OAuth2 refresh tokens, as `docker login` stores them (`identitytoken`) after an SSO login.
+IDENTITY_TOKENS = {"refresh-" + secrets.token_hex(8): "alice"}
 
 
 def _key_and_cert() -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
@@ -70,6 +72,7 @@ class TokenServer:
     cert: x509.Certificate
     port: int = 0
     requests: list[tuple[str | None, tuple[str, ...]]] = field(default_factory=list)
+    refreshes: list[tuple[str | None, tuple[str, ...]]] = field(default_factory=list)  # the OAuth2 POSTs
 
     def mint(self, user: str | None, scopes: list[str]) -> str:
         access = []
@@ -112,6 +115,25 @@ class TokenServer:
                 scopes = query.get("scope", [])
                 server.requests.append((user, tuple(scopes)))
                 body = json.dumps({"token": server.mint(user, scopes), "expires_in": 300}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                """The OAuth2 refresh-token grant: an identity token in, an access token out."""
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode())
+                user = IDENTITY_TOKENS.get(form.get("refresh_token", [""])[0])
+                scopes = [s for raw in form.get("scope", []) for s in raw.split()]
+                server.refreshes.append((user, tuple(scopes)))
+                if form.get("grant_type") != ["refresh_token"] or user is None:
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = json.dumps({"access_token": server.mint(user, scopes), "expires_in": 300}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -209,12 +231,17 @@ def test_refused_credentials_are_an_auth_error_without_the_password(token_regist
     assert wrong not in info.value.message and wrong not in repr(info.value)
 
 
-def _run_remote(port: int, tmp_path: Path, password: str) -> subprocess.CompletedProcess[str]:
+def _run_remote(
+    port: int, tmp_path: Path, password: str, config_json: dict[str, Any] | None = None, path: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     config = tmp_path / "docker-config"
     config.mkdir(exist_ok=True)
     auth = base64.b64encode(f"alice:{password}".encode()).decode()
-    (config / "config.json").write_text(json.dumps({"auths": {f"127.0.0.1:{port}": {"auth": auth}}}))
+    config_json = config_json or {"auths": {f"127.0.0.1:{port}": {"auth": auth}}}
+    (config / "config.json").write_text(json.dumps(config_json))
     env = {**os.environ, "DOCKER_CONFIG": str(config), "LABCHECK_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1"}
+    if path is not None:
+        env["PATH"] = f"{path}{os.pathsep}{env.get('PATH', '')}"
     command = [sys.executable, "-m", "labcheck", "run", "part7", "hub-publish", "semver-latest"]
     command += ["--registry", f"127.0.0.1:{port}", "--namespace", "alice", "--format", "text"]
     workspace = tmp_path / "workspace"  # the learner's git repository (no_inline_password reads it)
@@ -247,3 +274,46 @@ def test_labcheck_run_with_refused_credentials_exits_3(token_registry: tuple[int
     assert "refused user 'alice'" in out
     assert "FAIL" not in out
     assert wrong not in out
+
+
+def test_an_identity_token_is_exchanged_for_access_tokens(
+    token_registry: tuple[int, TokenServer], tmp_path: Path
+) -> None:
+    """`docker login` with SSO stores an identitytoken: it goes in an OAuth2 refresh-token POST."""
+    port, tokens = token_registry
+    tokens.refreshes.clear()
+    identity = next(iter(IDENTITY_TOKENS))
+    config = {"auths": {f"127.0.0.1:{port}": {"auth": "", "identitytoken": identity}}}
+    done = _run_remote(port, tmp_path, "", config)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "PASS  latest-pushed" in out and "FAIL  version-pushed" in out
+    assert ("alice", ("repository:alice/my-app:pull",)) in tokens.refreshes
+    assert identity not in out
+
+
+def test_an_identity_token_from_a_credential_helper(token_registry: tuple[int, TokenServer], tmp_path: Path) -> None:
+    """A helper answering user `<token>` hands over an identity token, not a password."""
+    port, tokens = token_registry
+    tokens.refreshes.clear()
+    identity = next(iter(IDENTITY_TOKENS))
+    host = f"127.0.0.1:{port}"
+    credential_helper(tmp_path / "bin", "sso", {host: ("<token>", identity)}, tmp_path / "helper.log")
+    done = _run_remote(port, tmp_path, "", {"credHelpers": {host: "sso"}}, tmp_path / "bin")
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "PASS  latest-pushed" in out
+    assert tokens.refreshes and all(user == "alice" for user, _ in tokens.refreshes)
+    assert identity not in out
+
+
+def test_a_refused_identity_token_exits_3_without_showing_it(
+    token_registry: tuple[int, TokenServer], tmp_path: Path
+) -> None:
+    port, _ = token_registry
+    stale = "refresh-" + secrets.token_hex(8)
+    done = _run_remote(port, tmp_path, "", {"auths": {f"127.0.0.1:{port}": {"identitytoken": stale}}})
+    out = done.stdout + done.stderr
+    assert done.returncode == 3, out
+    assert "refused user '<token>'" in out
+    assert "FAIL" not in out and stale not in out

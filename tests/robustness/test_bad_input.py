@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from fake_registry import PROMOTE_TAGS, fake_registry
+from hostile_registry import SECRET_TOKEN, hostile_registry
 
 from labcheck.cli import main
 
@@ -392,3 +393,167 @@ def test_bad_input(
 def test_the_table_is_big_enough() -> None:
     assert len(CASES) >= 30
     assert not Path("/tmp/labcheck-outside-ran").exists()
+
+
+# --- the network half of issue 15: what a registry, a token server or a Docker config can send
+# Each row reproduced an internal error, a hang, a leak or an injection before the fix.
+
+
+@dataclass(frozen=True)
+class NetCase:
+    id: str
+    args: tuple[str, ...]
+    code: int
+    message: str  # in the first stderr line (errors), or in the report (report=True)
+    server: str | None = None  # a hostile_registry behaviour; "{registry}" in args is its address
+    docker_config: str | None = None  # config.json; "{registry}" is the server's address
+    report: bool = False
+    tags: tuple[str, ...] = PROMOTE_TAGS
+    absent: tuple[str, ...] = ()  # must appear nowhere in the output
+    own_process: bool = False
+
+
+def _auths(entry: str) -> str:
+    return '{"auths": {"{registry}": ' + entry + "}}"
+
+
+NETWORK_CASES = [
+    # --- a Docker config that `docker login` would not write, but a hand or a tool might
+    NetCase(
+        "docker-config-auth-no-colon",
+        PROMOTE,
+        3,
+        "auths['127.0.0.1:",
+        server="basic",
+        docker_config=_auths('{"auth": "dXNlcnBhc3M="}'),  # base64("userpass")
+    ),
+    NetCase(
+        "docker-config-auth-bad-base64",
+        PROMOTE,
+        3,
+        ".auth is not base64 of user:password",
+        server="basic",
+        docker_config=_auths('{"auth": "%%%not base64"}'),
+    ),
+    NetCase(
+        "docker-config-auth-null",  # null is no login, as docker reads it
+        PROMOTE,
+        3,
+        "requires credentials",
+        server="basic",
+        docker_config=_auths('{"auth": null}'),
+    ),
+    NetCase(
+        "docker-config-auths-list",
+        PROMOTE,
+        3,
+        "`auths` is not an object of logins",
+        server="basic",
+        docker_config='{"auths": ["{registry}"]}',
+    ),
+    # --- token auth: odd but legal answers
+    NetCase("realm-not-a-url", PROMOTE, 3, "realm is not a URL", server="bad-realm"),
+    NetCase("expires-in-1e400", PROMOTE, 0, "Score: 3/3 points", server="token-inf", report=True),
+    NetCase("expires-in-10-to-the-400", PROMOTE, 0, "Score: 3/3 points", server="token-bigint", report=True),
+    NetCase("expires-in-nan", PROMOTE, 0, "Score: 3/3 points", server="token-nan", report=True),
+    NetCase(
+        "www-authenticate-empty-elements", PROMOTE, 0, "Score: 3/3 points", server="token-empty-elements", report=True
+    ),
+    NetCase("retry-after-year-99999999999", PROMOTE, 0, "Score: 3/3 points", server="retry-after-far", report=True),
+    NetCase(
+        "token-with-crlf",
+        PROMOTE,
+        3,
+        "answered a token that cannot be sent in a header",
+        server="token-crlf",
+        absent=(SECRET_TOKEN,),
+    ),
+    # --- what the registry serves
+    NetCase("config-is-a-list", PROMOTE, 3, "is not a JSON object", server="config-list", report=True),
+    NetCase("config-is-a-string", PROMOTE, 3, "config is not an object", server="config-string", report=True),
+    NetCase("config-5000-deep", PROMOTE, 3, "JSON nested deeper than 64 levels", server="config-deep", report=True),
+    NetCase("tag-with-a-space", PROMOTE, 3, "'bad tag', which is not a tag", server="bad-tag", report=True),
+    NetCase(
+        "5000-version-tags",  # each was resolved: one request a tag, 100k tags = 100k requests
+        PROMOTE,
+        0,
+        "has 5004 tags: labcheck read 1000",
+        server="good",
+        tags=PROMOTE_TAGS + tuple(f"0.0.{i}" for i in range(5000)),
+        report=True,
+        own_process=True,
+    ),
+    NetCase("link-header-100kb", PROMOTE, 3, "characters is no page link", server="link-bomb", report=True),
+    NetCase(
+        "one-byte-at-a-time",
+        (*PROMOTE, "--timeout", "3"),
+        3,
+        "labcheck run did not finish within --timeout 3 s",
+        server="drip",
+    ),
+    # --- output injection: a server's words are shown escaped
+    NetCase(
+        "escape-sequences-in-an-error",
+        PROMOTE,
+        3,
+        "\\x1b]52;c;ZWNobyBwd25lZA==\\x07\\x1b[2J\\r\\nlabcheck: all checks passed",
+        server="escape-error",
+        absent=("\x1b", "\x07", "\r"),
+    ),
+    # --- credentials only go where they belong: no AWS token for a host that is not an ECR
+    NetCase(
+        "ecr-region-on-another-host",
+        ("run", "part7", "--registry", "evil.example", "--ecr-region", "us-east-1"),
+        2,
+        "evil.example is not an AWS ECR registry",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", NETWORK_CASES, ids=[c.id for c in NETWORK_CASES])
+def test_network_input(
+    case: NetCase, sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = sandbox / "cwd"
+    work.mkdir()
+    subprocess.run(["git", "init", "-q", str(work)], check=True)
+    monkeypatch.chdir(work)
+    logins: list[str] = []
+    monkeypatch.setattr("labcheck.registry.ecr.ecr_login", lambda region, **kw: logins.append(region))
+    server: AbstractContextManager[tuple[str, object]] = (
+        hostile_registry(case.server, tags=case.tags) if case.server else nullcontext(("unused", None))
+    )
+    with server as (address, _):
+        if case.docker_config is not None:
+            (sandbox / "docker-config" / "config.json").write_text(case.docker_config.replace("{registry}", address))
+        args = [a.format(registry=address) for a in case.args]
+        started = time.monotonic()
+        if case.own_process:
+            child = subprocess.run(
+                [sys.executable, "-m", "labcheck", *args], capture_output=True, text=True, timeout=120, check=False
+            )
+            code, out, err = child.returncode, child.stdout, child.stderr
+        else:
+            with pytest.raises(SystemExit) as info:
+                main(args)
+            code = info.value.code
+            out, err = capsys.readouterr()
+        elapsed = time.monotonic() - started
+    assert code == case.code, f"exit {code}\nstdout: {out}\nstderr: {err}"
+    assert "Traceback" not in out + err
+    assert "internal error" not in out + err
+    assert logins == [], "an AWS login token was asked for"
+    for text in case.absent:
+        assert text not in out + err, f"{text!r} reached the output"
+    if case.report:
+        assert case.message in out, out
+        if code == 3:
+            assert "ERROR" in out
+            assert "FAIL " not in out, "a registry problem was counted against the learner"
+    else:
+        lines = err.splitlines()
+        assert lines and lines[0].startswith("labcheck: error: "), err
+        assert case.message in lines[0], err
+        assert len(lines) <= 2 and all(line.startswith("tip: ") for line in lines[1:]), err
+        assert out == ""
+    assert elapsed < 30  # bounded: nothing waits for a timeout of its own

@@ -114,7 +114,7 @@ def test_link_header(link: str) -> None:
     response = httpx.Response(200, headers={"Link": link.encode("utf-8")})
     try:
         url = client._next_link(response, current)
-    except (RegistryProtocolError, httpx.InvalidURL):
+    except RegistryProtocolError:  # a link that is not a URL too: never httpx.InvalidURL
         return
     finally:
         client.close()

@@ -11,7 +11,7 @@ import httpx
 
 from labcheck.environment.host_process import alive, last_line, spawn, stop
 from labcheck.errors import ClassError
-from labcheck.http_transport import SchemeTransport
+from labcheck.http_transport import http_client
 
 READY_TIMEOUT = 20.0
 
@@ -39,7 +39,7 @@ def start_token_server(config: Path, log: Path, probe_url: str) -> tuple[int, tu
 
 def _wait_healthy(proc: subprocess.Popen[bytes], command: tuple[str, ...], log: Path, probe_url: str) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
-    with httpx.Client(timeout=1.0, transport=SchemeTransport()) as http:  # one client: no TLS set-up per probe
+    with http_client(timeout=1.0, deadline=1.0) as http:  # one client for every probe; no proxy
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 raise ClassError(f"the token server exited: {last_line(log)}", tip=f"see {log}")

@@ -31,20 +31,24 @@ import httpx
 from labcheck.checks.catalog import kind_of
 from labcheck.classroom.state import ClassState
 from labcheck.classroom.tokens import SERVICE
-from labcheck.errors import RegistryAuthError, RegistryUnreachable, UsageError
+from labcheck.errors import RegistryAuthError, RegistryProtocolError, RegistryUnreachable, UsageError
 from labcheck.grading import evaluate
+from labcheck.http_transport import SchemeTransport, http_client
 from labcheck.observe.model import Observations, RepoRef, RepoState, Unavailable
 from labcheck.observe.registry import observe_repository
 from labcheck.registry import Credentials, Manifest, RegistryClient
+from labcheck.registry.auth import basic_auth_header
 from labcheck.results import CheckResult, ExerciseResult, LabResult, Status
 from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec
 from labcheck.spec.render import render_lab, template_context
+from labcheck.untrusted import BodyTooLarge, loads, read_capped
 
 #: Check kinds whose verdict (not only their hint) comes from the learner's own Docker daemon.
 DAEMON_KINDS = frozenset({"pulled_from_registry", "logged_out"})
 NOT_GRADED = "not graded here: it reads the learner's own machine (submit `labcheck run --format json`)"
 WORKERS = 12  # measured: 8-16 beat 32 (less GIL contention), 4 is too few
 SCOPES_PER_TOKEN = 25  # big tokens cost the registry a parse per request; 25 measured best
+_MAX_TOKEN_ANSWER = 1024 * 1024
 _REPO_PATH = re.compile(r"^/v2/(.+?)/(?:tags|manifests|blobs)/")
 
 
@@ -56,27 +60,42 @@ def class_tokens(http: httpx.Client, state: ClassState, repositories: Sequence[s
         batch = names[i : i + SCOPES_PER_TOKEN]
         params: list[tuple[str, str | int | float | bool | None]] = [("service", SERVICE)]
         params += [("scope", f"repository:{n}:pull") for n in batch]
+        request = http.build_request("GET", state.token_url, params=params)
+        request.headers["Authorization"] = basic_auth_header(Credentials(state.grader.user, state.grader.password))
         try:
-            response = http.get(state.token_url, params=params, auth=(state.grader.user, state.grader.password))
+            response = http.send(request, stream=True)
+            body = read_capped(response, _MAX_TOKEN_ANSWER)
         except httpx.HTTPError as exc:
             raise RegistryUnreachable(f"the class token server {state.token_url} did not answer: {exc}") from exc
+        except BodyTooLarge as exc:
+            raise RegistryProtocolError(f"the class token server answered {exc}, not a token") from exc
         if response.status_code != 200:
             raise RegistryAuthError(f"the class token server refused the grading login ({response.status_code})")
-        token = str(response.json()["token"])
+        try:
+            data = loads(body)
+        except ValueError:
+            data = None
+        token = data.get("token") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not (token.isascii() and token.isprintable() and " " not in token):
+            raise RegistryProtocolError("the class token server answered without a token fit for a header")
         tokens.update(dict.fromkeys(batch, token))
     return tokens
 
 
 class ClassTokenTransport(httpx.BaseTransport):
-    """Adds the class token of the repository a request names, so the registry never asks."""
+    """Adds the class token of the repository a request to the class registry names, so the
+    registry never asks. A request to any other host (a redirect) gets no token."""
 
-    def __init__(self, tokens: Mapping[str, str], inner: httpx.BaseTransport) -> None:
+    def __init__(self, tokens: Mapping[str, str], inner: httpx.BaseTransport, registry: str) -> None:
         self._tokens = tokens
         self._inner = inner
+        url = httpx.URL(f"http://{registry}")  # `registry` is host:port
+        self._registry = (url.host, url.port)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         match = _REPO_PATH.match(request.url.path)
-        token = self._tokens.get(match[1]) if match else None
+        ours = (request.url.host, request.url.port) == self._registry
+        token = self._tokens.get(match[1]) if match and ours else None
         if token is not None and "Authorization" not in request.headers:
             request.headers["Authorization"] = f"Bearer {token}"
         return self._inner.handle_request(request)
@@ -247,14 +266,14 @@ def grade_class(
                         wanted[repo] = wanted.get(repo, frozenset()) | files
     own = client is None
     if client is None:
-        with httpx.Client(timeout=timeout) as http:
+        with http_client(timeout=timeout) as http:  # loopback: never through a proxy
             tokens = class_tokens(http, state, list(wanted))
         limits = httpx.Limits(max_connections=WORKERS, max_keepalive_connections=WORKERS)
         client = CachingClient(
             state.address,
             credentials=Credentials(state.grader.user, state.grader.password),  # should a token expire
             timeout=timeout,
-            transport=ClassTokenTransport(tokens, httpx.HTTPTransport(limits=limits)),
+            transport=ClassTokenTransport(tokens, SchemeTransport(limits=limits), state.address),
         )
     try:
         repos = _observe_all(client, state, wanted)

@@ -22,6 +22,7 @@ import httpx
 
 from labcheck.classroom.state import ClassLogin, ClassState
 from labcheck.classroom.tokens import SERVICE
+from labcheck.http_transport import http_client
 from labcheck.spec.model import LabSpec
 from labcheck.spec.render import template_context
 
@@ -139,7 +140,7 @@ def push_finished_work(
         pusher.push(token, repository, second, [values["next_version"], "latest"])
 
     limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
-    with httpx.Client(timeout=30.0, limits=limits) as http, ThreadPoolExecutor(max_workers=workers) as pool:
+    with http_client(timeout=30.0, limits=limits) as http, ThreadPoolExecutor(max_workers=workers) as pool:
         pusher = Pusher(state, http)
         list(pool.map(lambda lg: one(pusher, lg), chosen))
     return len(chosen)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from labcheck import __version__
+from labcheck.cli.deadline import DEFAULT_RUN_TIMEOUT, time_limit
 from labcheck.cli.options import instance_option, learner_option, parse_ports, port_option
 
 if TYPE_CHECKING:
@@ -270,6 +271,14 @@ def _targets(
     default=None,
     help="Write the report here.",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=DEFAULT_RUN_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up (exit 3) when grading takes longer than this, e.g. on a registry that barely answers.",
+)
 @instance_option
 @learner_option
 def run(
@@ -282,6 +291,7 @@ def run(
     workspace_path: Path | None,
     fmt: str,
     output: Path | None,
+    timeout: float,
     instance: str | None,
     learner: str | None,
 ) -> None:
@@ -304,16 +314,17 @@ def run(
         from labcheck.registry.ecr import ecr_region as region_of
 
         region = region_of(registry, ecr_region)
-    targets, addresses, users, _ = _targets(spec, registry, namespace, insecure, instance, region)
-    rendered = render_lab(spec, template_context(spec, addresses, users, learner))
-    result = grade(
-        rendered,
-        select(rendered, exercises),
-        targets,
-        workspace=workspace_path,
-        remote=registry is not None,
-        ecr=region is not None,
-    )
+    with time_limit(timeout, "labcheck run"):
+        targets, addresses, users, _ = _targets(spec, registry, namespace, insecure, instance, region)
+        rendered = render_lab(spec, template_context(spec, addresses, users, learner))
+        result = grade(
+            rendered,
+            select(rendered, exercises),
+            targets,
+            workspace=workspace_path,
+            remote=registry is not None,
+            ecr=region is not None,
+        )
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     report = reporter_for(fmt, color=color).render(result)
     if output is not None:

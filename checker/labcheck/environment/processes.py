@@ -19,7 +19,7 @@ import httpx
 from labcheck.environment.host_process import alive, last_line, spawn, stop
 from labcheck.environment.state import DUMMY_AWS_KEYS, ServiceState, log_path
 from labcheck.errors import REINSTALL_TIP, EnvironmentError_, ToolMissing
-from labcheck.http_transport import SchemeTransport
+from labcheck.http_transport import http_client
 from labcheck.spec.model import ServiceSpec
 
 READY_TIMEOUT = 30.0
@@ -61,7 +61,7 @@ def start_ecr_api(name: str, spec: ServiceSpec, *, instance: str, bind_host: str
 def _wait_ready(state: ServiceState, proc: subprocess.Popen[bytes], log: Path) -> None:
     url = f"http://{state.reach}/moto-api/"
     deadline = time.monotonic() + READY_TIMEOUT
-    with httpx.Client(timeout=2.0, transport=SchemeTransport()) as http:  # one client: no TLS set-up per probe
+    with http_client(timeout=2.0, deadline=2.0) as http:  # one client for every probe; no proxy
         while time.monotonic() < deadline:
             # poll(), not the command line: right after the fork it is still labcheck's own
             if proc.poll() is not None:

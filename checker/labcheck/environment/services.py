@@ -18,7 +18,7 @@ import httpx
 from labcheck.environment.placement import Placement, endpoint
 from labcheck.environment.state import LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE, ServiceState
 from labcheck.errors import EnvironmentError_, ImageMissing, PortInUse
-from labcheck.http_transport import SchemeTransport
+from labcheck.http_transport import http_client
 from labcheck.spec.model import ServiceSpec
 
 # The reaper container (testcontainers/ryuk) cannot be pulled offline, and lab services must
@@ -179,7 +179,7 @@ def wait_ready(reach: str, container: Any) -> None:
     """Wait until the registry at `reach` (host:port) answers /v2/ (200, or 401 when it wants a login)."""
     deadline = time.monotonic() + READY_TIMEOUT
     url = f"http://{reach}/v2/"
-    with httpx.Client(timeout=2.0, transport=SchemeTransport()) as http:  # one client: no TLS set-up per probe
+    with http_client(timeout=2.0, deadline=2.0) as http:  # one client for every probe; no proxy
         while time.monotonic() < deadline:
             try:
                 if http.get(url).status_code in (200, 401):

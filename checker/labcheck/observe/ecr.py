@@ -10,6 +10,7 @@ from typing import Any
 
 from labcheck.errors import REINSTALL_TIP
 from labcheck.observe.model import EcrRepository, EcrState, Unavailable
+from labcheck.text import printable
 
 
 def observe_ecr(
@@ -40,10 +41,11 @@ def observe_ecr(
         for page in client.get_paginator("describe_repositories").paginate():
             for repo in page.get("repositories", []):
                 created = repo.get("createdAt")
-                repositories[repo["repositoryName"]] = EcrRepository(
-                    name=repo["repositoryName"],
+                name = printable(str(repo["repositoryName"]))
+                repositories[name] = EcrRepository(
+                    name=name,
                     created=created.timestamp() if created is not None else 0.0,
-                    uri=repo.get("repositoryUri", ""),
+                    uri=printable(str(repo.get("repositoryUri", ""))),
                 )
     except botocore.exceptions.EndpointConnectionError:
         return Unavailable(f"cannot reach the ECR API at {where}: is the lab up? (`labcheck status`)")
@@ -58,17 +60,21 @@ def _observe_with_keys(endpoint: str, region: str, access_keys: dict[str, str]) 
 
     keys = AwsKeys.from_env(access_keys)
     try:
-        repositories = {r.name: r for r in map(_repository, describe_repositories(endpoint, region, keys))}
+        listed = describe_repositories(endpoint, region, keys)
+        repositories = {r.name: r for r in map(_repository, listed) if isinstance(r, EcrRepository)}
     except EcrApiError as exc:
         return Unavailable(str(exc))
     return EcrState(endpoint=endpoint, repositories=repositories)
 
 
-def _repository(raw: dict[str, Any]) -> EcrRepository:
-    """A repository as the JSON API describes it (createdAt: epoch seconds)."""
+def _repository(raw: dict[str, Any]) -> EcrRepository | None:
+    """A repository as the JSON API describes it (createdAt: epoch seconds); names shown escaped.
+    None for an entry without a name."""
+    if not isinstance(raw.get("repositoryName"), str):
+        return None
     created = raw.get("createdAt")
     return EcrRepository(
-        name=str(raw["repositoryName"]),
-        created=float(created) if isinstance(created, int | float) else 0.0,
-        uri=str(raw.get("repositoryUri", "")),
+        name=printable(str(raw["repositoryName"])),
+        created=float(created) if isinstance(created, int | float) and 0 <= created < 1e11 else 0.0,
+        uri=printable(str(raw.get("repositoryUri", ""))),
     )

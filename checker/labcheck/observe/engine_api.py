@@ -24,10 +24,14 @@ import httpx
 
 from labcheck.docker_host import docker_host, require_socket
 from labcheck.errors import DockerUnavailable
-from labcheck.http_transport import unix_socket_transport
+from labcheck.http_transport import SchemeTransport, http_client, request_deadline, unix_socket_transport
+from labcheck.text import printable
+from labcheck.untrusted import BodyTooLarge, loads, read_capped
 
 _FRAME = struct.Struct(">BxxxL")  # stream type, 3 zero bytes, big-endian payload length
-_MAX_LOG_BYTES = 64 * 1024 * 1024
+_MAX_LOG_BYTES = 64 * 1024 * 1024  # a log's beginning, streamed: the rest is never read
+_MAX_IMAGE_LIST = 64 * 1024 * 1024
+_MAX_ERROR_BODY = 64 * 1024
 
 
 class EngineApiError(Exception):
@@ -52,14 +56,15 @@ class EngineApi:
                     f"cannot use the Docker TLS certificates in DOCKER_CERT_PATH: {exc}",
                     tip="check DOCKER_CERT_PATH holds ca.pem, cert.pem and key.pem, or unset DOCKER_TLS_VERIFY",
                 ) from exc
-            transport = httpx.HTTPTransport(verify=tls) if tls else httpx.HTTPTransport(verify=False)
+            transport = SchemeTransport(ssl_context=tls, proxies=False)  # the daemon is never proxied
             base = f"{'https' if tls else 'http'}://{address}"
         else:
             raise DockerUnavailable(
                 f"DOCKER_HOST={self.host} is not supported for grading",
                 tip="use a unix:// or tcp:// DOCKER_HOST (or `docker context use default`)",
             )
-        self._http = httpx.Client(base_url=base, transport=transport, timeout=timeout)
+        self._timeout = timeout
+        self._http = http_client(base_url=base, transport=transport, timeout=timeout, deadline=2 * timeout)
 
     def close(self) -> None:
         """Close the connection."""
@@ -97,41 +102,56 @@ class EngineApi:
 
     def containers(self) -> list[dict[str, Any]]:
         """`GET /containers/json`: the running containers, with their published ports."""
-        data = self._get("/containers/json").json()
+        data = self._json("/containers/json")
         if not isinstance(data, list):
             raise EngineApiError("the daemon's container list is not a list")
         return [item for item in data if isinstance(item, dict)]
 
+    def _json(self, path: str) -> Any:
+        try:
+            return loads(self._get(path, limit=_MAX_IMAGE_LIST))
+        except ValueError as exc:
+            raise EngineApiError(f"{path}: the daemon's answer is not JSON ({exc})") from exc
+
     def _object(self, path: str) -> dict[str, Any]:
-        data = self._get(path).json()
+        data = self._json(path)
         if not isinstance(data, dict):
             raise EngineApiError(f"{path}: the daemon's answer is not an object")
         return data
 
     def images(self) -> list[dict[str, Any]]:
         """`GET /images/json`: the tagged and dangling top-level images, as `docker images` lists them."""
-        data = self._get("/images/json").json()
+        data = self._json("/images/json")
         if not isinstance(data, list):
             raise EngineApiError("the daemon's image list is not a list")
         return [item for item in data if isinstance(item, dict)]
 
     def container_log(self, container: str) -> str:
-        """A container's stdout and stderr, interleaved as the daemon stored them."""
-        raw = self._get(f"/containers/{container}/logs", params={"stdout": "1", "stderr": "1"}).content
-        return demultiplex(raw[:_MAX_LOG_BYTES]).decode(errors="replace")
+        """A container's stdout and stderr, interleaved as the daemon stored them (its first 64 MiB)."""
+        params = {"stdout": "1", "stderr": "1"}
+        raw = self._get(f"/containers/{container}/logs", params=params, limit=_MAX_LOG_BYTES, truncate=True)
+        return demultiplex(raw).decode(errors="replace")
 
-    def _get(self, path: str, params: dict[str, str] | None = None) -> httpx.Response:
-        try:
-            response = self._http.get(path, params=params)
-        except httpx.TransportError as exc:
-            raise DockerUnavailable(f"the Docker daemon does not answer at {self.host}") from exc
-        if response.status_code != 200:
+    def _get(self, path: str, *, limit: int, params: dict[str, str] | None = None, truncate: bool = False) -> bytes:
+        """The body of GET `path`, streamed and capped at `limit` bytes, within the client's deadline."""
+        # A log of 64 MiB over a slow socket needs longer than one request's usual deadline.
+        with request_deadline(self._timeout * 6):
             try:
-                message = str(response.json().get("message") or "")
+                response = self._http.send(self._http.build_request("GET", path, params=params), stream=True)
+                status = response.status_code
+                body = read_capped(response, limit if status == 200 else _MAX_ERROR_BODY, truncate=truncate)
+            except httpx.TransportError as exc:
+                raise DockerUnavailable(f"the Docker daemon does not answer at {self.host}") from exc
+            except (httpx.DecodingError, BodyTooLarge) as exc:
+                raise EngineApiError(f"{path}: the daemon's answer is unreadable ({exc})") from exc
+        if status != 200:
+            try:
+                data = loads(body)
+                message = str(data.get("message") or "") if isinstance(data, dict) else ""
             except ValueError:
                 message = ""
-            raise EngineApiError(f"{path}: HTTP {response.status_code} {message}".rstrip())
-        return response
+            raise EngineApiError(f"{path}: HTTP {status} {printable(message)[:300]}".rstrip())
+        return body
 
 
 def demultiplex(raw: bytes) -> bytes:

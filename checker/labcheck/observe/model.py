@@ -10,13 +10,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from labcheck.registry.auth import DOCKER_HUB_HOSTS
+from labcheck.text import printable
 
 
 @dataclass(frozen=True)
 class Unavailable:
-    """An observation we could not make, and why (one line, no secrets)."""
+    """An observation we could not make, and why (one line, no secrets, control characters escaped)."""
 
     reason: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reason", printable(self.reason))  # a server's words may be in it
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import re
 import tarfile
 from collections.abc import Iterable
@@ -19,17 +18,28 @@ from labcheck.versions import VERSIONISH
 MAX_FILE_BYTES = 1 << 20  # the app files a check compares are small; refuse huge ones
 
 #: Up to this many tags, every tag of a repository is resolved (hints may name any of them).
-#: Beyond it (a CI repository with a tag per build), only the tags a check can be about are:
-#: those the checks name, `latest`, version-like and commit-like tags.
+#: Beyond it (a CI repository with a tag per build), only the tags a check can be about are,
+#: and never more than this many: those the checks name and `latest` first, then
+#: version-like tags newest first, then commit-like tags. RepoState.unresolved counts the rest.
 RESOLVE_ALL_UP_TO = 1000
 _COMMITISH = re.compile(r"^[0-9a-fA-F]{7,64}$")
+_NUMBERS = re.compile(r"\d+")
+
+
+def _newest_first(tag: str) -> tuple[int, ...]:
+    return tuple(-int(n[:18]) for n in _NUMBERS.findall(tag)[:4])  # 1.10.0 before 1.9.0
 
 
 def tags_to_resolve(tags: list[str], named: frozenset[str]) -> list[str]:
-    """All of `tags` in a repository of normal size; in a huge one, those a check can be about."""
+    """All of `tags` in a repository of normal size; in a huge one, at most RESOLVE_ALL_UP_TO
+    of those a check can be about, in the registry's order."""
     if len(tags) <= RESOLVE_ALL_UP_TO:
         return tags
-    return [t for t in tags if t in named or t == "latest" or VERSIONISH.match(t) or _COMMITISH.match(t)]
+    first = [t for t in tags if t in named or t == "latest"]
+    versions = sorted((t for t in tags if t not in named and VERSIONISH.match(t)), key=_newest_first)
+    commits = [t for t in tags if t not in named and not VERSIONISH.match(t) and _COMMITISH.match(t)]
+    chosen = set((first + versions + commits)[: max(RESOLVE_ALL_UP_TO, len(first))])
+    return [t for t in tags if t in chosen]
 
 
 @dataclass
@@ -51,6 +61,7 @@ def observe_repository(
     """The tags of a repository with digests and image facts; Unavailable if we could not ask.
 
     Every tag is resolved, unless there are more than RESOLVE_ALL_UP_TO (see tags_to_resolve).
+    Every image config is read through RegistryClient.config (the one validated reader).
     """
     try:
         listed = client.list_tags(ref.repository)
@@ -104,9 +115,9 @@ def _facts(client: RegistryClient, repository: str, digest: str, files: frozense
     facts = _ImageFacts(media_type=top.media_type, image_ids=image_ids)
     if image is None or image.config_digest is None:
         return facts
-    config = json.loads(client.blob(repository, image.config_digest, max_bytes=MAX_FILE_BYTES))
-    facts.created = config.get("created")
-    facts.labels = dict((config.get("config") or {}).get("Labels") or {})
+    config = client.config(repository, image.config_digest)
+    facts.created = config.created
+    facts.labels = dict(config.labels)
     if files:
         facts.files = _read_files(client, repository, image, files)
     return facts

@@ -4,13 +4,17 @@ It follows /work/shared/REGISTRY-NOTES.md: full Accept list on every manifest re
 for digests, sha256 checked against what the registry claims, Basic and Bearer auth, bounded
 429 retries, bounded bodies. Every failure is a RegistryError; a missing tag or repository
 is an observation (None), not an error.
+
+What a server can make it do is bounded: every request ends within its deadline (socket
+operations included, see http_transport), every body is streamed up to a cap, JSON is
+measured before it is parsed, a run waits at most limits.RETRY_WAIT_PER_RUN for rate
+limits, and credentials go only to the registry itself (and to its token realm, as the
+docker CLI sends them, but never over a downgrade to plain http, and never AWS tokens).
 """
 
 from __future__ import annotations
 
 import hashlib
-import ipaddress
-import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from labcheck import limits
 from labcheck.errors import (
     RateLimited,
     RegistryAuthError,
@@ -28,7 +33,7 @@ from labcheck.errors import (
     RegistryUnreachable,
     UsageError,
 )
-from labcheck.http_transport import SchemeTransport
+from labcheck.http_transport import DEFAULT_DEADLINE, http_client, is_loopback, request_deadline, time_left
 from labcheck.registry import media_types
 from labcheck.registry.auth import (
     DOCKER_HUB_API_HOST,
@@ -40,40 +45,33 @@ from labcheck.registry.auth import (
     cache_key,
     fetch_token,
     parse_challenge,
+    realm_url,
 )
-from labcheck.registry.manifests import ImageConfig, Manifest
+from labcheck.registry.manifests import DIGEST, MAX_CONFIG_BYTES, ImageConfig, Manifest
 from labcheck.registry.responses import (
+    MAX_LINK_HEADER,
     MAX_RETRY_WAIT,
     describe_errors,
     error_codes,
     looks_like_html,
+    next_link,
     retry_after,
 )
+from labcheck.untrusted import BodyTooLarge, loads, read_capped
 
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
-MAX_CONFIG_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_BLOB_BYTES = 512 * 1024 * 1024
 _MAX_ERROR_BODY = 64 * 1024
 _MAX_TAG_PAGES = 1000  # 1000 tags a page: a million tags is beyond any lab
 _MAX_AUTH_ROUNDS = 3
+_MAX_REDIRECTS = 5
 
 _Sent = tuple[str, str | None]  # (auth scheme, scope) of the Authorization we sent
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _NAME = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
-_TAG = re.compile(r"[\w][\w.-]{0,127}")
-_DIGEST = re.compile(r"(?P<algorithm>[a-z0-9]+(?:[+._-][a-z0-9]+)*):(?P<hex>[a-zA-Z0-9=_-]+)")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")  # the distribution spec's, ASCII only
 _HASHES = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
-_LINK_NEXT = re.compile(r"<(?P<url>[^>]*)>\s*;[^,]*\brel=\"?next\"?", re.IGNORECASE)
-
-
-def _is_loopback(hostname: str) -> bool:
-    if hostname.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(hostname.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _sha(digest: str, content: bytes) -> str:
@@ -81,6 +79,10 @@ def _sha(digest: str, content: bytes) -> str:
     algorithm = digest.split(":", 1)[0]
     hasher = _HASHES.get(algorithm, hashlib.sha256)
     return f"{hasher().name}:{hasher(content).hexdigest()}"
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
 
 
 def probe(host: str, *, credentials: Credentials | None = None, insecure: bool | None = None) -> None:
@@ -103,14 +105,19 @@ class RegistryClient:
         credentials: Credentials | None = None,
         insecure: bool | None = None,
         timeout: float = 10.0,
+        deadline: float = DEFAULT_DEADLINE,
         transport: httpx.BaseTransport | None = None,
         max_retries: int = 3,
+        retry_budget: limits.RetryBudget | None = None,
+        page_size: int = 1000,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """`host` is `name[:port]`; Docker Hub names map to registry-1.docker.io.
 
         Plain http is used when `insecure` is True, or when it is None and the host is a
-        loopback address; otherwise https with certificate verification.
+        loopback address; otherwise https with certificate verification. `timeout` bounds
+        each socket operation, `deadline` each request as a whole. Rate-limit waits come out
+        of `retry_budget`, else the run's (labcheck.limits), else one of this client's own.
         """
         host = host.strip().rstrip("/")
         if "://" in host or "/" in host or not host:
@@ -119,19 +126,23 @@ class RegistryClient:
         self.host = DOCKER_HUB_API_HOST if self.is_docker_hub else host
         hostname = httpx.URL(f"http://{self.host}").host
         if insecure is None:
-            insecure = _is_loopback(hostname)
+            insecure = is_loopback(hostname)
         self.base_url = httpx.URL(f"{'http' if insecure else 'https'}://{self.host}")
         self._credentials = credentials
         self._max_retries = max_retries
+        self._retry_budget = retry_budget
+        self._own_budget = limits.RetryBudget()
+        self._page_size = page_size
+        self._deadline = deadline
         self._sleep = sleep
         self._tokens = TokenCache()
         self._challenge: Challenge | None = None  # the registry's latest auth challenge
-        self._http = httpx.Client(
+        self._http = http_client(
             base_url=self.base_url,
-            timeout=httpx.Timeout(timeout),
-            transport=transport or SchemeTransport(),
+            timeout=timeout,
+            deadline=deadline,
+            transport=transport,
             headers={"User-Agent": "labcheck"},
-            follow_redirects=False,
         )
 
     def __repr__(self) -> str:
@@ -176,7 +187,7 @@ class RegistryClient:
     def list_tags(self, repository: str) -> list[str] | None:
         """Every tag of `repository` in the registry's order; None if it does not exist."""
         name = self._name(repository)
-        url = self.base_url.join(f"/v2/{name}/tags/list?n=1000")
+        url = self.base_url.join(f"/v2/{name}/tags/list?n={self._page_size}")
         seen: set[str] = set()
         tags: list[str] = []
         while str(url) not in seen:
@@ -193,7 +204,10 @@ class RegistryClient:
             page_tags = page.get("tags") if isinstance(page, dict) else "missing"
             if not isinstance(page_tags, list | None):
                 raise RegistryProtocolError(f"{self.host}: tags of {name} are not a list")
-            tags.extend(str(tag) for tag in page_tags or [])
+            for tag in page_tags or []:
+                if not isinstance(tag, str) or not _TAG.fullmatch(tag):
+                    raise RegistryProtocolError(f"{self.host}: the tags of {name} include {tag!r}, which is not a tag")
+                tags.append(tag)
             next_url = self._next_link(response, url)
             if next_url is None:
                 break
@@ -269,8 +283,16 @@ class RegistryClient:
         config_digest = manifest.config_digest
         if config_digest is None:
             raise RegistryProtocolError(f"manifest {manifest.digest} has no config")
-        raw = self.blob(repository, config_digest, max_bytes=MAX_CONFIG_BYTES)
-        return ImageConfig.from_json(config_digest, self._json(raw, f"config {config_digest}"))
+        return self.config(repository, config_digest)
+
+    def config(self, repository: str, digest: str) -> ImageConfig:
+        """The image config blob `digest`, read through the one validated reader:
+        at most MAX_CONFIG_BYTES, shallow JSON, the fields checks read of the right types."""
+        raw = self.blob(repository, digest, max_bytes=MAX_CONFIG_BYTES)
+        try:
+            return ImageConfig.parse(digest, raw)
+        except RegistryProtocolError as exc:
+            raise RegistryProtocolError(f"{self.host}/{repository}: {exc.message}") from exc
 
     # -- manifests ---------------------------------------------------------------------------
 
@@ -311,8 +333,8 @@ class RegistryClient:
         header: str | None = response.headers.get("Docker-Content-Digest")
         if header is None:
             return None
-        if not _DIGEST.fullmatch(header.strip()):
-            raise RegistryProtocolError(f"{self.host}: malformed Docker-Content-Digest {header!r}")
+        if not DIGEST.fullmatch(header.strip()):
+            raise RegistryProtocolError(f"{self.host}: malformed Docker-Content-Digest {header[:100]!r}")
         return header.strip()
 
     # -- names -------------------------------------------------------------------------------
@@ -327,16 +349,22 @@ class RegistryClient:
 
     @staticmethod
     def _reference(reference: str) -> str:
-        if not (_TAG.fullmatch(reference) or _DIGEST.fullmatch(reference)):
+        if not (_TAG.fullmatch(reference) or DIGEST.fullmatch(reference)):
             raise UsageError(f"invalid tag or digest {reference!r}")
         return reference
 
     def _next_link(self, response: httpx.Response, current: httpx.URL) -> httpx.URL | None:
-        match = _LINK_NEXT.search(response.headers.get("Link", ""))
-        if match is None:
+        header = response.headers.get("Link", "")
+        if len(header) > MAX_LINK_HEADER:
+            raise RegistryProtocolError(f"{self.host}: a Link header of {len(header)} characters is no page link")
+        target = next_link(header)
+        if target is None:
             return None
-        url = current.join(match.group("url"))
-        if (url.scheme, url.host, url.port) != (current.scheme, current.host, current.port):
+        try:
+            url = current.join(target)
+        except httpx.InvalidURL as exc:
+            raise RegistryProtocolError(f"{self.host}: the next tag page's link is not a URL ({exc})") from exc
+        if _origin(url) != _origin(current):
             raise RegistryProtocolError(f"{self.host}: refusing to follow a tag-list Link to another host ({url.host})")
         return url
 
@@ -352,21 +380,41 @@ class RegistryClient:
         headers: dict[str, str] | None = None,
         follow_redirects: bool = False,
     ) -> Iterator[httpx.Response]:
-        """Send with auth and 429 retries; yield the streaming response (body unread)."""
+        """Send with auth, 429 retries (and redirects when asked); yield the streaming
+        response. Everything, the caller's reading of the body included, ends by the deadline."""
+        with request_deadline(self._deadline):
+            response = self._send(method, self.base_url.join(url), repository, headers, follow_redirects)
+            try:
+                yield response
+            finally:
+                response.close()
+
+    def _send(
+        self,
+        method: str,
+        url: httpx.URL,
+        repository: str | None,
+        headers: dict[str, str] | None,
+        follow_redirects: bool,
+    ) -> httpx.Response:
         scope = f"repository:{repository}:pull" if repository else None
-        auth_rounds = 0
-        rate_limited = 0
+        auth_rounds = rate_limited = redirects = 0
         while True:
             request = self._http.build_request(method, url, headers=headers)
-            sent = self._authorize(request, scope)
+            ours = _origin(url) == _origin(self.base_url)
+            sent = self._authorize(request, scope) if ours else None  # credentials go to the registry only
             try:
-                response = self._http.send(request, stream=True, follow_redirects=follow_redirects)
+                response = self._http.send(request, stream=True)
             except httpx.TransportError as exc:
                 raise self._unreachable(exc) from exc
-            except httpx.RequestError as exc:  # too many redirects, undecodable answer
+            except httpx.RequestError as exc:  # an undecodable answer
                 raise RegistryProtocolError(f"{self.host}: {exc}") from exc
             status = response.status_code
-            if status == 401:
+            if follow_redirects and response.has_redirect_location:
+                url = self._redirect(response, url, redirects)
+                redirects += 1
+                continue
+            if status == 401 and ours:
                 body = self._read(response, _MAX_ERROR_BODY, "a 401 answer")
                 challenge = self._challenge_of(response, body)
                 wanted = challenge.scope or scope
@@ -378,23 +426,47 @@ class RegistryClient:
                 self._prepare_auth(challenge, wanted)
                 scope = wanted
                 continue
-            if status == 429 and rate_limited < self._max_retries:
-                rate_limited += 1
-                response.close()
-                wait = retry_after(response)  # "Retry-After: 0" means now, not "absent"
-                self._sleep(wait if wait is not None else min(2.0**rate_limited, MAX_RETRY_WAIT))
-                continue
             if status == 429:
-                response.close()
-                raise RateLimited(
-                    f"{self.host} kept answering 429 (too many requests) after {self._max_retries} retries",
-                    retry_after=retry_after(response),
-                )
-            try:
-                yield response
-            finally:
-                response.close()
-            return
+                self._wait_for_rate_limit(response, rate_limited)
+                rate_limited += 1
+                continue
+            return response
+
+    def _redirect(self, response: httpx.Response, current: httpx.URL, hops: int) -> httpx.URL:
+        """Where a redirect leads; its body is never read. No credentials follow it to
+        another host (see _send), and https never leads to plain http."""
+        location = response.headers["Location"]
+        response.close()
+        if hops >= _MAX_REDIRECTS:
+            raise RegistryProtocolError(f"{self.host}: more than {_MAX_REDIRECTS} redirects")
+        try:
+            target = current.join(location)
+        except httpx.InvalidURL as exc:
+            raise RegistryProtocolError(f"{self.host}: a redirect to something that is not a URL ({exc})") from exc
+        if target.scheme not in ("http", "https") or (current.scheme == "https" and target.scheme == "http"):
+            raise RegistryProtocolError(f"{self.host}: refusing a redirect from {current.scheme} to {target.scheme}")
+        return target
+
+    def _wait_for_rate_limit(self, response: httpx.Response, retries: int) -> None:
+        """Sleep as a 429 asks, out of the run's budget; RateLimited when that cannot be."""
+        response.close()
+        wait = retry_after(response)  # "Retry-After: 0" means now, not "absent"
+        if retries >= self._max_retries:
+            raise RateLimited(
+                f"{self.host} kept answering 429 (too many requests) after {self._max_retries} retries",
+                retry_after=wait,
+            )
+        delay = wait if wait is not None else min(2.0 ** (retries + 1), MAX_RETRY_WAIT)
+        run = limits.current()
+        budget = self._retry_budget or (run.retry_budget if run is not None else self._own_budget)
+        left = time_left()
+        if (left is not None and delay >= left) or not budget.take(delay):
+            raise RateLimited(
+                f"{self.host} answers 429 (too many requests) and asks to wait {delay:.0f} s: labcheck waits "
+                f"at most {budget.total:.0f} s in all for rate limits in a run, within its time limits",
+                retry_after=wait,
+            )
+        self._sleep(delay)
 
     def _authorize(self, request: httpx.Request, scope: str | None) -> tuple[str, str | None] | None:
         """Add the Authorization header the last challenge asks for; return what was sent."""
@@ -423,11 +495,20 @@ class RegistryClient:
         self._challenge = challenge
 
     def _new_token(self, challenge: Challenge, scope: str | None) -> str:
-        realm = challenge.realm or ""
-        if self._credentials and self.base_url.scheme == "https" and realm.startswith("http:"):
+        realm = realm_url(challenge)
+        credentials = self._credentials
+        if credentials is not None and self.base_url.scheme == "https" and realm.scheme == "http":
             # A challenge must not be able to downgrade our credentials to clear text.
-            raise RegistryAuthError(f"registry {self.host} asks for credentials over plain http ({realm}); refused")
-        token, expires_in = fetch_token(self._http, challenge, scope, self._credentials)
+            raise RegistryAuthError(
+                f"registry {self.host} asks for credentials over plain http ({realm.host}); refused"
+            )
+        if credentials is not None and credentials.registry_only and _origin(realm) != _origin(self.base_url):
+            raise RegistryAuthError(
+                f"registry {self.host} asks for its token at {realm.host}: an AWS ECR login goes to the "
+                "registry itself only; refused",
+                tip="check that --registry names your ECR registry",
+            )
+        token, expires_in = fetch_token(self._http, realm, challenge, scope, credentials)
         self._tokens.put(cache_key(challenge, scope), token, expires_in)
         return token
 
@@ -450,28 +531,22 @@ class RegistryClient:
 
     def _read(self, response: httpx.Response, limit: int, what: str) -> bytes:
         """Read at most `limit` bytes of body; a longer body is a protocol error."""
-        length = response.headers.get("Content-Length", "")
-        if length.isdigit() and int(length) > limit and response.request.method != "HEAD":
-            raise RegistryProtocolError(f"{self.host}: {what} is {int(length)} bytes, more than the {limit} allowed")
-        chunks: list[bytes] = []
-        size = 0
         try:
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise RegistryProtocolError(f"{self.host}: {what} is more than the {limit} bytes allowed")
-                chunks.append(chunk)
+            return read_capped(response, limit)
+        except BodyTooLarge as exc:
+            if exc.size is not None:
+                raise RegistryProtocolError(
+                    f"{self.host}: {what} is {exc.size} bytes, more than the {limit} allowed"
+                ) from exc
+            raise RegistryProtocolError(f"{self.host}: {what} is more than the {limit} bytes allowed") from exc
         except httpx.TransportError as exc:
             raise self._unreachable(exc) from exc
         except httpx.DecodingError as exc:
             raise RegistryProtocolError(f"{self.host}: {what} cannot be decoded: {exc}") from exc
-        finally:
-            response.close()
-        return b"".join(chunks)
 
     def _json(self, body: bytes, what: str) -> Any:
         try:
-            return json.loads(body)
+            return loads(body)
         except ValueError as exc:
             kind = "an HTML page" if body.lstrip()[:1] == b"<" else "something that is not JSON"
             raise RegistryProtocolError(f"{self.host} answered {kind} for {what}: is it a registry?") from exc

@@ -15,8 +15,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from labcheck.ecr_api import token_login
 from labcheck.errors import REINSTALL_TIP, EcrLoginError, RegistryUnreachable, ToolMissing, UsageError
+from labcheck.http_transport import is_loopback
 from labcheck.registry.auth import Credentials
 
 _REGION = r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}"
@@ -54,8 +57,10 @@ def is_region_name(name: str) -> bool:
 def ecr_region(registry: str, region: str | None) -> str | None:
     """The region of `registry` when it is an ECR registry, else None.
 
-    `region` (`--ecr-region`) says that the registry is an ECR in that region, whatever its
-    name (a test's `localhost:PORT`); it must agree with an ECR host name's own region.
+    `region` (`--ecr-region`) says that the registry is an ECR in that region: an ECR host
+    name (whose own region it must match) or a registry on this machine (the lab's stand-in,
+    `localhost:PORT`). Any other host is refused before a token is asked for: the AWS login
+    token would be sent to it.
     """
     host = parse_ecr_host(registry)
     if region is None:
@@ -64,7 +69,20 @@ def ecr_region(registry: str, region: str | None) -> str | None:
         raise UsageError(f"--ecr-region {region!r} is not an AWS region name (e.g. us-east-1)")
     if host is not None and host.region != region:
         raise UsageError(f"--ecr-region {region} does not match the region of {registry} ({host.region})")
+    if host is None and not is_loopback(_hostname(registry)):
+        raise UsageError(
+            f"--ecr-region: {registry} is not an AWS ECR registry (<account>.dkr.ecr.<region>.amazonaws.com); "
+            "labcheck sends an AWS login token only to ECR, or to a registry on this machine",
+            tip="drop --ecr-region to grade it with your Docker login, or name the ECR registry itself",
+        )
     return region
+
+
+def _hostname(registry: str) -> str:
+    try:
+        return httpx.URL(f"http://{registry.strip()}").host
+    except httpx.InvalidURL:
+        return ""
 
 
 def ecr_login(region: str, *, account: str | None = None, fips: bool = False) -> Credentials:
@@ -123,7 +141,7 @@ def _credentials(answer: dict[str, Any], where: str, account: str | None) -> Cre
             "labcheck reads the repositories of the credentials' own account",
             tip=f"use credentials of account {account} (e.g. AWS_PROFILE=...)",
         )
-    return Credentials(username=user, password=password)
+    return Credentials(username=user, password=password, registry_only=True)
 
 
 def _known_region(boto3: Any, region: str) -> bool:

@@ -1,17 +1,29 @@
-"""What a registry returns, as frozen dataclasses: manifests, descriptors and image configs."""
+"""What a registry returns, as frozen dataclasses: manifests, descriptors and image configs.
+
+Everything is checked as it is built: a digest that is not one, a field of the wrong type or
+an image config that is not a shallow JSON object is a RegistryProtocolError, never a crash
+further on. Strings a check may show (labels, dates) are made printable.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from labcheck.errors import RegistryProtocolError
 from labcheck.registry import media_types
+from labcheck.text import printable
+from labcheck.untrusted import loads
 
 #: Docker's annotation on the attestation manifests buildx adds to an index.
 REFERENCE_TYPE_ANNOTATION = "vnd.docker.reference.type"
 ATTESTATION_MANIFEST = "attestation-manifest"
+#: A content digest (OCI image spec): `algorithm:encoded`.
+DIGEST = re.compile(r"(?P<algorithm>[a-z0-9]+(?:[+._-][a-z0-9]+)*):(?P<hex>[a-zA-Z0-9=_-]+)")
+#: An image config is a few KiB (history and all); more is not an image config.
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,22 +64,25 @@ class Descriptor:
         media_type, digest, size = data.get("mediaType"), data.get("digest"), data.get("size")
         if not isinstance(digest, str) or not isinstance(size, int):
             raise RegistryProtocolError(f"{where} lacks a digest or a size")
+        if not DIGEST.fullmatch(digest):
+            raise RegistryProtocolError(f"{where} has a digest that is not one: {digest[:100]!r}")
         annotations = data.get("annotations") or {}
         if not isinstance(annotations, dict):
             raise RegistryProtocolError(f"{where} has annotations that are not an object")
         platform = None
         raw_platform = data.get("platform")
         if isinstance(raw_platform, dict):
+            variant = raw_platform.get("variant")
             platform = Platform(
-                os=str(raw_platform.get("os", "")),
-                architecture=str(raw_platform.get("architecture", "")),
-                variant=raw_platform.get("variant"),
+                os=printable(str(raw_platform.get("os", ""))),
+                architecture=printable(str(raw_platform.get("architecture", ""))),
+                variant=printable(variant) if isinstance(variant, str) and variant else None,
             )
         return cls(
             media_type=str(media_type or ""),
             digest=digest,
             size=size,
-            annotations={str(k): str(v) for k, v in annotations.items()},
+            annotations={printable(str(k)): printable(str(v)) for k, v in annotations.items()},
             platform=platform,
         )
 
@@ -129,20 +144,48 @@ class ImageConfig:
     raw: dict[str, Any] = field(repr=False)
 
     @classmethod
+    def parse(cls, digest: str, raw: bytes) -> ImageConfig:
+        """The one reader of image config blobs: `raw` is the blob `digest` (already verified).
+
+        At most MAX_CONFIG_BYTES, JSON nested at most untrusted.MAX_JSON_DEPTH deep, a JSON
+        object whose `config` is an object (or null), `Labels` an object of strings (or
+        null), `created`, `architecture` and `os` strings when present. Anything else is a
+        RegistryProtocolError naming the digest and what is wrong.
+        """
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise RegistryProtocolError(f"image config {digest} is {len(raw)} bytes, more than {MAX_CONFIG_BYTES}")
+        try:
+            data = loads(raw)
+        except ValueError as exc:
+            raise RegistryProtocolError(f"image config {digest} is not JSON ({exc})") from exc
+        return cls.from_json(digest, data)
+
+    @classmethod
     def from_json(cls, digest: str, data: Any) -> ImageConfig:
-        """Build from the decoded config blob `data` whose digest is `digest`."""
+        """Build from the decoded config blob `data` whose digest is `digest` (see parse)."""
         if not isinstance(data, dict):
             raise RegistryProtocolError(f"image config {digest} is not a JSON object")
-        inner = data.get("config") or {}
-        labels = inner.get("Labels") or {} if isinstance(inner, dict) else {}
-        if not isinstance(labels, dict):
-            raise RegistryProtocolError(f"image config {digest}: Labels is not an object")
-        created = data.get("created")
+        inner = data.get("config")
+        if inner is None:
+            inner = {}
+        if not isinstance(inner, dict):
+            raise RegistryProtocolError(f"image config {digest}: config is not an object")
+        labels = inner.get("Labels")
+        if labels is None:
+            labels = {}
+        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+            raise RegistryProtocolError(f"image config {digest}: Labels is not an object of strings")
+        text = {}
+        for name in ("created", "architecture", "os"):
+            value = data.get(name)
+            if value is not None and not isinstance(value, str):
+                raise RegistryProtocolError(f"image config {digest}: {name} is not a string")
+            text[name] = printable(value) if value is not None else None
         return cls(
             digest=digest,
-            labels={str(k): str(v) for k, v in labels.items()},
-            created=created if isinstance(created, str) else None,
-            architecture=str(data.get("architecture", "")),
-            os=str(data.get("os", "")),
+            labels={printable(k): printable(v) for k, v in labels.items()},
+            created=text["created"],
+            architecture=text["architecture"] or "",
+            os=text["os"] or "",
             raw=data,
         )
