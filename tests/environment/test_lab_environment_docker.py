@@ -133,3 +133,23 @@ def test_up_imports_nothing_in_its_worker_threads(instance: str, state_dir: Path
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "[]"
+
+
+def test_expose_publishes_the_registries_and_keeps_the_ecr_api_on_loopback(tmp_path: Path) -> None:
+    """`--host 0.0.0.0 --expose`: the registries on every address, with a warning naming them; moto on 127.0.0.1."""
+    instance = f"expose-{free_port()}"
+    env = {**os.environ, "LABCHECK_STATE_DIR": str(tmp_path / "state")}
+    labcheck = [sys.executable, "-m", "labcheck"]
+    ports = [f"--port={name}={free_port()}" for name in ("registry", "hub", "ecr-api", "ecr")]
+    up_exposed = [*labcheck, "up", "part7", "--instance", instance, "--host", "0.0.0.0", "--expose", *ports]
+    try:
+        done = subprocess.run(up_exposed, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert "warning: --expose: on 0.0.0.0 other machines reach registry (no login, deletes allowed)" in done.stderr
+        assert "hub (login required)" in done.stderr and "the ECR API stays on 127.0.0.1" in done.stderr
+        status = subprocess.run([*labcheck, "status", "--instance", instance], env=env, capture_output=True, text=True)
+        rows = {line.split()[1]: line for line in status.stdout.splitlines()[1:]}
+        assert "0.0.0.0:" in rows["registry"] and "0.0.0.0:" in rows["hub"]
+        assert "127.0.0.1:" in rows["ecr-api"]
+    finally:
+        subprocess.run([*labcheck, "down", "part7", "--instance", instance], env=env, timeout=120)

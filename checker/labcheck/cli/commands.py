@@ -108,14 +108,43 @@ def list_cmd() -> None:
 @click.argument("lab")
 @port_option
 @click.option("--image", default=None, help="Registry image (default: the lab's, registry:2).")
-@click.option("--host", "bind_host", default="127.0.0.1", show_default=True, help="Address to publish on.")
+@click.option(
+    "--host",
+    "bind_host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the registries publish on; one that is not loopback needs --expose.",
+)
+@click.option(
+    "--expose",
+    is_flag=True,
+    help="Allow --host to be an address other machines reach (the registries, not the ECR API).",
+)
 @instance_option
-def up(lab: str, ports: tuple[str, ...], image: str | None, bind_host: str, instance: str | None) -> None:
+def up(lab: str, ports: tuple[str, ...], image: str | None, bind_host: str, expose: bool, instance: str | None) -> None:
     """Start the lab's services (they run until `labcheck down`)."""
     from labcheck.environment.lab import up as lab_up
+    from labcheck.environment.placement import is_loopback_bind
+    from labcheck.errors import UsageError
     from labcheck.spec import load_lab
 
     spec = load_lab(lab)
+    if not is_loopback_bind(bind_host):
+        if not expose:
+            raise UsageError(
+                f"--host {bind_host} would publish the lab's registries beyond this machine",
+                tip="add --expose if that is what you want, or leave --host out (127.0.0.1)",
+            )
+        reachable = [
+            f"{name} ({'no login, deletes allowed' if svc.auth == 'none' else 'login required'})"
+            for name, svc in spec.services.items()
+            if svc.kind == "registry"
+        ]
+        click.echo(
+            f"labcheck: warning: --expose: on {bind_host} other machines reach {', '.join(reachable)}, "
+            "over plain HTTP; the ECR API stays on 127.0.0.1",
+            err=True,
+        )
     result = lab_up(spec, instance=instance, ports=parse_ports(ports), image=image, bind_host=bind_host)
     name_opt = _instance_arg(spec.id, result.state.instance)
     verb = "already running" if result.already_running else "started"
@@ -124,7 +153,8 @@ def up(lab: str, ports: tuple[str, ...], image: str | None, bind_host: str, inst
         login = f"  login: {svc.username} (password: labcheck env {spec.id}{name_opt})" if svc.username else ""
         if svc.auth == "ecr-token":
             login = f"  login: {svc.username} (password: aws ecr get-login-password)"
-        click.echo(f"  {name:<10} {svc.address:<16} {spec.services[name].description}{login}")
+        where = svc.address if is_loopback_bind(svc.host) else f"{svc.address} (published on {svc.host})"
+        click.echo(f"  {name:<10} {where:<16} {spec.services[name].description}{login}")
     click.echo(f'next: eval "$(labcheck env {spec.id}{name_opt})"')
 
 

@@ -124,8 +124,9 @@ def up(
         for name in wanted:
             svc = spec.services[name]
             if svc.kind == "ecr-api":
-                port = ports.get(name) or (free_port(bind_host) if ephemeral_ports else svc.port)
-                processes[name] = start_ecr_api(name, svc, instance=instance, bind_host=bind_host, port=port)
+                # moto gives anyone who asks the ECR password: it never leaves loopback
+                port = ports.get(name) or (free_port() if ephemeral_ports else svc.port)
+                processes[name] = start_ecr_api(name, svc, instance=instance, bind_host="127.0.0.1", port=port)
         logins = {n: ecr_login_password(processes[svc.token_from]) for n, svc in registries.items() if svc.token_from}
         started = {**processes, **{name: future.result() for name, future in futures.items()}}
         for name, password in logins.items():
@@ -166,7 +167,7 @@ def _restart(spec: LabSpec, state: LabState, found: Mapping[str, Any], placement
             if not process_alive(running):  # its repositories were in memory: they are gone
                 stop_process(running)  # reaps it, if this process started it
                 services[name] = start_ecr_api(
-                    name, spec.services[name], instance=state.instance, bind_host=running.host, port=running.port
+                    name, spec.services[name], instance=state.instance, bind_host="127.0.0.1", port=running.port
                 )
             continue
         container = found[running.container_id]
