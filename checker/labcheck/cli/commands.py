@@ -5,6 +5,7 @@ Heavy imports happen inside commands so `labcheck --help` stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import sys
@@ -283,6 +284,7 @@ def run(
         remote=registry is not None,
         ecr=region is not None,
     )
+    result = dataclasses.replace(result, learner=learner)  # the report says whose values it graded
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     report = reporter_for(fmt, color=color).render(result)
     if output is not None:
