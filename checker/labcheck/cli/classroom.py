@@ -30,10 +30,14 @@ def class_group() -> None:
     """
 
 
-def _write_private(path: Path, text: str) -> None:
-    from labcheck.classroom.state import private_write
+CARDS_TIP = "write the cards into a folder of your own: --output-dir DIR (not writable by others)"
 
-    private_write(path, text.encode())
+
+def _write_private(path: Path, text: str) -> None:
+    """Write cards.html: mode 0600, atomically, in a folder nobody else may write to."""
+    from labcheck.state_files import write_private
+
+    write_private(path, text.encode(), tip=CARDS_TIP)
 
 
 @class_group.command("up")

@@ -111,8 +111,18 @@ def _instance_arg(lab_id: str, instance: str) -> str:
 def down(lab: str, instance: str | None) -> None:
     """Remove the lab's services and their data."""
     from labcheck.environment.lab import down as lab_down
+    from labcheck.environment.state import delete_state
+    from labcheck.errors import StateDamaged
+    from labcheck.text import printable
 
-    removed = lab_down(instance or lab)
+    try:
+        removed = lab_down(instance or lab)
+    except StateDamaged as exc:
+        # its pids and container ids cannot be trusted: without the file, down finds the lab's
+        # processes and containers by their marks and labels
+        click.echo(f"labcheck: {printable(exc.message)}: removing the lab without it", err=True)
+        delete_state(instance or lab)
+        removed = lab_down(instance or lab)
     click.echo(f"removed {', '.join(removed)}" if removed else f"lab {instance or lab} was not running")
 
 

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from labcheck.errors import LabNotRunning, UsageError
+from labcheck.pause import pause_point
+from labcheck.state_files import check_private_dir, read_state, write_private
 
 LABEL_PREFIX = "io.labcheck"
 LABEL_INSTANCE = f"{LABEL_PREFIX}.instance"
@@ -128,31 +130,22 @@ def _path(instance: str) -> Path:
     return state_dir() / f"{check_instance_name(instance)}.json"
 
 
+STATE_TIP = (
+    "keep labcheck's state in a folder of your own (`chmod go-w` it, or set LABCHECK_STATE_DIR); "
+    "`labcheck down LAB` removes a lab whose state file is damaged"
+)
+
+
 def save_state(state: LabState) -> None:
-    """Write the state file readable by its owner only."""
-    folder = state_dir()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = _path(state.instance)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(asdict(state), fh, indent=2)
-    tmp.replace(path)
+    """Write the state file readable by its owner only (it holds the generated passwords)."""
+    pause_point("save-lab-state")
+    write_private(_path(state.instance), json.dumps(asdict(state), indent=2).encode(), tip=STATE_TIP)
 
 
 def load_state(instance: str) -> LabState | None:
-    """The saved state of an instance, or None."""
-    try:
-        data = json.loads(_path(instance).read_text(encoding="utf-8"))
-        services = {
-            name: ServiceState(**{**svc, "command": tuple(svc.get("command") or ())})
-            for name, svc in data["services"].items()
-        }
-        return LabState(lab=data["lab"], instance=data["instance"], services=services)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # a damaged state file is treated as absent; `up` rewrites it
+    """The saved state of an instance, None when it has none; StateDamaged when its file is
+    not what labcheck wrote (`labcheck down` still removes such a lab)."""
+    return read_state(_path(instance), LabState, what="lab state", tip=STATE_TIP)
 
 
 def require_state(instance: str) -> LabState:
@@ -168,7 +161,9 @@ def all_states() -> list[LabState]:
     folder = state_dir()
     if not folder.is_dir():
         return []
-    found = (load_state(p.stem) for p in sorted(folder.glob("*.json")))
+    check_private_dir(folder, tip=STATE_TIP)
+    names = sorted(p.stem for p in folder.glob("*.json") if _INSTANCE.fullmatch(p.stem) and ".." not in p.stem)
+    found = (load_state(name) for name in names)
     return [s for s in found if s is not None]
 
 
