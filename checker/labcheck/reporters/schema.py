@@ -7,6 +7,7 @@ is either a report this version of labcheck writes, or one short reason why it i
 from __future__ import annotations
 
 import json
+import math
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -35,6 +36,19 @@ def _reject_constant(name: str) -> Any:
     raise NotAReport(f"not valid JSON: {name} is not a number JSON allows")
 
 
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > 20:  # also spares int() its 4300-digit ValueError
+        raise NotAReport(f"a number of {len(text)} digits: no count in a report is that large")
+    return int(text)
+
+
+def _real(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise NotAReport(f"a number too large for a report: {text[:20]}")
+    return value
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -53,7 +67,13 @@ def parse_report(raw: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise NotAReport(f"not UTF-8 text (byte {exc.start})") from exc
     try:
-        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
+        data = json.loads(
+            text,
+            parse_constant=_reject_constant,
+            parse_int=_integer,
+            parse_float=_real,
+            object_pairs_hook=_no_duplicates,
+        )
     except json.JSONDecodeError as exc:
         raise NotAReport(f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
     except RecursionError as exc:
@@ -71,8 +91,10 @@ def validate_report(data: Any) -> None:
     if error is None:
         return
     where = "/".join(str(p) for p in error.absolute_path) or "the report"
-    message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
-    raise NotAReport(printable(f"{where}: {message}"))
+    message = error.message  # quotes the value: keep its start and the verdict at its end
+    if len(message) > 200:
+        message = f"{message[:120]} ... {message[-70:]}"
+    raise NotAReport(printable(f"{where}: {message}").replace("\n", " "))
 
 
 def read_report(path: Path) -> dict[str, Any]:
