@@ -6,8 +6,11 @@ in the folder, and checks that the password never reaches it and the file stays 
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,3 +193,47 @@ def test_a_failed_write_keeps_the_old_file_and_removes_its_temp_file(
         write_private(target, b"new", tip="")
     assert target.read_bytes() == b"old"
     assert no_temp_files(tmp_path)
+
+
+@pytest.mark.docker
+def test_down_removes_a_lab_whose_state_file_is_damaged(tmp_path: Path) -> None:
+    """`services: []` in a running lab's state: every command says so in one line (exit 3),
+    and `down` still removes the lab's containers and its ECR stand-in process."""
+    from labcheck.environment.services import free_port
+
+    env = {**os.environ, "LABCHECK_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1"}
+    instance = f"hc-damaged-{free_port()}"
+    ports = [f"--port={name}={free_port()}" for name in ("registry", "hub", "ecr", "ecr-api")]
+
+    def lc(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "labcheck", *args], env=env, capture_output=True, text=True, timeout=300
+        )
+
+    def leftovers() -> str:
+        found = subprocess.run(
+            ["docker", "ps", "-aq", "--filter", f"label=io.labcheck.instance={instance}"],
+            capture_output=True,
+            text=True,
+        )
+        return found.stdout.strip()
+
+    try:
+        up = lc("up", "part7", "--instance", instance, *ports)
+        assert up.returncode == 0, up.stdout + up.stderr
+        state = json.loads((tmp_path / "state" / f"{instance}.json").read_text())
+        moto = next(s for s in state["services"].values() if s["pid"])
+        (tmp_path / "state" / f"{instance}.json").write_text(json.dumps({**state, "services": []}))
+        env_cmd = lc("env", "part7", "--instance", instance)
+        assert env_cmd.returncode == 3
+        assert env_cmd.stderr.splitlines()[0].endswith("is damaged: services: Input should be a valid dictionary")
+        down = lc("down", "part7", "--instance", instance)
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert "removing the lab without it" in down.stderr and "removed" in down.stdout
+        assert leftovers() == ""
+        assert not Path(f"/proc/{moto['pid']}").exists() or "Z" in Path(f"/proc/{moto['pid']}/stat").read_text()
+        assert not (tmp_path / "state" / f"{instance}.json").exists()
+    finally:
+        if leftovers():
+            (tmp_path / "state" / f"{instance}.json").unlink(missing_ok=True)
+            lc("down", "part7", "--instance", instance)
