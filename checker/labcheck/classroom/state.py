@@ -73,7 +73,7 @@ CLASS_TIP = (
 
 
 def save_class(state: ClassState) -> None:
-    pause_point("save-class-state")
+    pause_point("save-class-state", state.instance)
     write_private(_state_path(), json.dumps(asdict(state), indent=2).encode(), tip=CLASS_TIP)
 
 

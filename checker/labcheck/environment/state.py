@@ -138,7 +138,7 @@ STATE_TIP = (
 
 def save_state(state: LabState) -> None:
     """Write the state file readable by its owner only (it holds the generated passwords)."""
-    pause_point("save-lab-state")
+    pause_point("save-lab-state", state.instance)
     write_private(_path(state.instance), json.dumps(asdict(state), indent=2).encode(), tip=STATE_TIP)
 
 
