@@ -350,12 +350,13 @@ def verify(lab: str, only: tuple[str, ...], seeds: int | None) -> None:
     """Self-test: every check fails on an empty lab, passes on the reference, fails on each mistake."""
     from labcheck.errors import VerifyError
     from labcheck.spec import load_lab
+    from labcheck.text import printable
     from labcheck.verify import seed_learners, verify_lab
 
     spec = load_lab(lab)
 
     def progress(line: str) -> None:
-        click.echo(line)
+        click.echo(printable(line))  # problems quote check messages: registries' and git's text
 
     learners: list[str | None] = list(seed_learners(seeds)) if seeds else [None]
     outcomes = verify_lab(spec, only=only, progress=progress, learners=learners)
