@@ -76,8 +76,6 @@ def write_private(path: Path, data: bytes, *, tip: str, mode: int = 0o600) -> No
 def read_state(path: Path, kind: type[T], *, what: str, tip: str) -> T | None:
     """The `kind` (a dataclass) saved in `path`, None when there is no such file; StateDamaged
     when it is not JSON or does not fit `kind` (the message names the first wrong key, never a value)."""
-    from pydantic import TypeAdapter, ValidationError
-
     check_private_dir(path.parent, tip=tip)
     try:
         with path.open("rb") as fh:
@@ -92,6 +90,8 @@ def read_state(path: Path, kind: type[T], *, what: str, tip: str) -> T | None:
         data = json.loads(raw)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise StateDamaged(f"the {what} {path} is not JSON", tip=tip) from exc
+    from pydantic import TypeAdapter, ValidationError  # imported once there is a file to check
+
     try:
         return TypeAdapter(kind).validate_python(data)
     except ValidationError as exc:

@@ -598,6 +598,28 @@ FILE_CASES = [
         "is damaged: services.hub.password: Input should be a valid string",
         files={STATE: _lab_state(services=_hub(password=271828182845))},
     ),
+    FileCase(  # the part7 of an older labcheck, before the ECR stand-in: only two services
+        "state-older-labcheck",
+        ("env", "part7"),
+        3,
+        "the lab state {state}/part7.json has no service 'registry' of lab part7: an older labcheck started",
+        files={STATE: _lab_state()},
+    ),
+    FileCase(
+        "state-older-labcheck-run",
+        ("run", "part7"),
+        3,
+        "has no service 'registry' of lab part7",
+        files={STATE: _lab_state()},
+    ),
+    FileCase(
+        "state-older-labcheck-hint",
+        ("hint", "part7", "hub-publish"),
+        3,
+        "has no service 'registry' of lab part7",
+        files={STATE: _lab_state()},
+    ),
+    FileCase("state-other-lab", ("env", "part7"), 2, "unknown lab 'part8'", files={STATE: _lab_state(lab="part8")}),
     FileCase(
         "state-too-big",
         ("env", "part7"),

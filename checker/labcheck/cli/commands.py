@@ -147,12 +147,13 @@ def status(instance: str | None) -> None:
 @learner_option
 def env(lab: str, instance: str | None, learner: str | None) -> None:
     """Print `export` lines for the lab: eval "$(labcheck env LAB)". Includes the password."""
-    from labcheck.environment.state import require_state
+    from labcheck.environment.state import check_services, require_state
     from labcheck.spec import load_lab
     from labcheck.spec.render import exports, template_context
 
     state = require_state(instance or lab)
     spec = load_lab(state.lab)
+    check_services(state, spec.services)
     users = state.usernames()
     values = exports(spec, template_context(spec, state.hosts(), users, learner))
     for name, value in {**state.env(), **values}.items():
@@ -182,8 +183,6 @@ def _targets(
 ) -> tuple[dict[str, Target], dict[str, str], dict[str, str], LabState | None]:
     """Where each service is read. On --registry: there, with the Docker login, or with a
     login from AWS when `ecr_region` says it is an ECR (whose API is then AWS in that region)."""
-    from labcheck.environment.state import require_state
-    from labcheck.errors import UsageError
     from labcheck.observe.gather import Target, lab_targets
     from labcheck.registry import credentials_for
 
@@ -205,11 +204,26 @@ def _targets(
         addresses = dict.fromkeys(spec.services, registry)
         users = {n: namespace or s.username for n, s in spec.services.items() if s.username}
         return targets, addresses, {k: v for k, v in users.items() if v}, None
-    state = require_state(instance or spec.id)
-    if state.lab != spec.id:
-        raise UsageError(f"instance {state.instance!r} runs lab {state.lab!r}, not {spec.id!r}")
+    state = lab_state(spec, instance, required=True)
+    assert state is not None  # required
     users = state.usernames()
     return lab_targets(state), state.hosts(), users, state
+
+
+def lab_state(spec: LabSpec, instance: str | None, *, required: bool) -> LabState | None:
+    """The state of the instance (default: the lab's id) running `spec`: None, or LabNotRunning
+    when `required`, if it has none; a UsageError if it runs another lab; StateDamaged if it
+    lacks one of the lab's services."""
+    from labcheck.environment.state import check_services, load_state, require_state
+    from labcheck.errors import UsageError
+
+    name = instance or spec.id
+    state = require_state(name) if required else load_state(name)
+    if state is None:
+        return None
+    if state.lab != spec.id:
+        raise UsageError(f"instance {state.instance!r} runs lab {state.lab!r}, not {spec.id!r}")
+    return check_services(state, spec.services)
 
 
 @cli.command()
@@ -313,13 +327,12 @@ def run(
 @learner_option
 def hint(lab: str, exercise: str, instance: str | None, learner: str | None) -> None:
     """Show an exercise's instructions and what its checks look for."""
-    from labcheck.environment.state import load_state
     from labcheck.grading import select
     from labcheck.spec import load_lab
     from labcheck.spec.render import example_context, render_lab, template_context
 
     spec = load_lab(lab)
-    state = load_state(instance or spec.id)
+    state = lab_state(spec, instance, required=False)
     if state is not None:
         users = state.usernames()
         context = template_context(spec, state.hosts(), users, learner)

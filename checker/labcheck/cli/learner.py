@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from labcheck.cli.commands import _instance_option, _targets, learner_option
+from labcheck.cli.commands import _instance_option, _targets, lab_state, learner_option
 
 
 @click.command()
@@ -24,13 +24,12 @@ from labcheck.cli.commands import _instance_option, _targets, learner_option
 @_instance_option
 def instructions(lab: str, learner: str | None, class_registry: str | None, instance: str | None) -> None:
     """Print every exercise's instructions, with your values (--learner) and addresses."""
-    from labcheck.environment.state import load_state
     from labcheck.errors import UsageError
     from labcheck.spec import load_lab
     from labcheck.spec.render import example_context, render_lab, template_context
 
     spec = load_lab(lab)
-    state = load_state(instance or spec.id)
+    state = lab_state(spec, instance, required=False)
     addresses = state.hosts() if state else {n: f"localhost:{s.port}" for n, s in spec.services.items()}
     users = state.usernames() if state else {n: u for n, s in spec.services.items() if (u := s.login_user)}
     if class_registry:

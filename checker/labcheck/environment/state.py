@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from labcheck.errors import LabNotRunning, UsageError
+from labcheck.errors import LabNotRunning, StateDamaged, UsageError
 from labcheck.pause import pause_point
 from labcheck.state_files import check_private_dir, read_state, write_private
 
@@ -146,6 +147,20 @@ def load_state(instance: str) -> LabState | None:
     """The saved state of an instance, None when it has none; StateDamaged when its file is
     not what labcheck wrote (`labcheck down` still removes such a lab)."""
     return read_state(_path(instance), LabState, what="lab state", tip=STATE_TIP)
+
+
+def check_services(state: LabState, services: Iterable[str]) -> LabState:
+    """`state` when it holds every one of its lab's `services`; else StateDamaged (an older
+    labcheck, before the lab had that service, started it)."""
+    missing = [name for name in services if name not in state.services]
+    if missing:
+        raise StateDamaged(
+            f"the lab state {_path(state.instance)} has no service {missing[0]!r} of lab {state.lab}: "
+            "an older labcheck started this lab",
+            tip=f"`labcheck down {state.lab}{'' if state.instance == state.lab else ' --instance ' + state.instance}`"
+            f", then `labcheck up` it again",
+        )
+    return state
 
 
 def require_state(instance: str) -> LabState:
