@@ -14,9 +14,12 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from labcheck.classroom import report as class_report
 from labcheck.classroom.report import ClassReport, grade_class
@@ -358,3 +361,40 @@ def test_a_bug_reading_one_file_is_labelled_and_spoils_nothing_else(
     assert set(got.reports) == {"bob"}
     assert got.refused[0].reason == "internal error (a bug in labcheck): KeyError: 'oops'"
     assert "Traceback" in got.refused[0].trace
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+def _paths(node: object, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    found = [prefix]
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += _paths(value, (*prefix, i))
+    return found
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_any_value_anywhere_in_a_report_is_refused_cleanly_or_used(
+    tmp_path_factory: pytest.TempPathFactory, data: st.DataObject
+) -> None:
+    """Replace any value of a real report with any JSON: never an internal error."""
+    report = own_report(klass("alice"), "alice")
+    paths = _paths(report)[1:]
+    where = data.draw(st.sampled_from(paths))
+    node: Any = report
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = data.draw(_json)
+    folder = tmp_path_factory.mktemp("fuzz")
+    got = load_submitted([write(folder, "alice.json", report)], SPEC, ["alice"])
+    assert all("internal error" not in r.reason for r in got.refused), got.refused
+    assert len(got.reports) + len(got.refused) == 1
