@@ -359,7 +359,7 @@ def test_a_bug_reading_one_file_is_labelled_and_spoils_nothing_else(
     files = [write(tmp_path, f"{lr}.json", own_report(state, lr)) for lr in ("alice", "bob")]
     got = load_submitted(files, SPEC, ["alice", "bob"])
     assert set(got.reports) == {"bob"}
-    assert got.refused[0].reason == "internal error (a bug in labcheck): KeyError: 'oops'"
+    assert got.refused[0].reason == "internal error (a bug in labcheck, please report it): KeyError: 'oops'"
     assert "Traceback" in got.refused[0].trace
 
 

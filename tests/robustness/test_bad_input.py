@@ -904,3 +904,34 @@ def test_bad_file_input(
 def test_the_file_table_is_big_enough() -> None:
     assert len(FILE_CASES) >= 60
     assert len({c.id for c in FILE_CASES}) == len(FILE_CASES)
+
+
+def test_a_bug_grading_one_learner_exits_3_with_the_room_graded(
+    sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No input can produce a bug on purpose: one is injected. The class report is written,
+    bob is graded, alice's row and stderr say it is a bug, and the exit code is 3."""
+    from labcheck.classroom import report as class_report
+
+    real = class_report.observe_repository
+
+    def buggy(client: object, ref: object, *args: object, **kwargs: object) -> object:
+        if str(getattr(ref, "repository", "")).startswith("alice/"):
+            raise ZeroDivisionError("a bug")
+        return real(client, ref, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(class_report, "observe_repository", buggy)
+    monkeypatch.chdir(sandbox)
+    with fake_registry("good") as registry, _token_server() as token_url:
+        (sandbox / "state" / "class").mkdir(mode=0o700)
+        (sandbox / "state" / "class" / "state.json").write_bytes(_class_state(registry, token_url))
+        with pytest.raises(SystemExit) as info:
+            main([a.format(tmp=sandbox) for a in CLASS_REPORT])
+    out, err = capsys.readouterr()
+    assert info.value.code == 3, out + err
+    assert err.startswith("labcheck: alice: internal error reading ") and "ZeroDivisionError: a bug" in err
+    assert "Traceback" not in err  # LABCHECK_DEBUG=1 would print it
+    board = json.loads((sandbox / "board" / "scoreboard.json").read_text())
+    rows = {x["id"]: x for x in board["learners"]}
+    assert rows["alice"]["internal_error"] and not rows["bob"]["internal_error"]
+    assert not rows["bob"]["problems"]

@@ -53,14 +53,15 @@ def load_submitted(paths: Sequence[Path], spec: LabSpec, learners: Iterable[str]
                     f"(the report of `labcheck run {spec.id} --learner <learner-id> --format json`)"
                 )
             if learner in sources:
-                raise NotAReport(f"{learner} already handed in {sources[learner]}")
+                raise NotAReport(f"{learner} already handed in {printable(str(sources[learner]))}")
             reports[learner] = _report_of(read_report(path), spec, learner)
             sources[learner] = path
         except NotAReport as exc:
             refused.append(Refused(printable(str(path)), learner, str(exc)))
         except Exception as exc:  # a bug reading one file must not cost the room its report
-            reason = f"internal error (a bug in labcheck): {type(exc).__name__}: {exc}"
-            refused.append(Refused(printable(str(path)), learner, printable(reason), traceback.format_exc()))
+            what = printable(f"{type(exc).__name__}: {exc}").replace("\n", " ")[:300]
+            reason = f"internal error (a bug in labcheck, please report it): {what}"
+            refused.append(Refused(printable(str(path)), learner, reason, traceback.format_exc()))
     return Submissions(reports, tuple(refused))
 
 

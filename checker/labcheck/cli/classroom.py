@@ -145,7 +145,7 @@ def report(submitted: tuple[Path, ...], watch: bool, interval: float, output_dir
     Exit codes (the scoreboard is written in every case):
     0  every learner graded, every submitted report used
     2  a submitted file was not used (it is not that learner's report of this lab)
-    3  a learner could not be graded: an internal error (a bug), shown in their row
+    3  an internal error (a bug) met grading a learner or reading a file: shown in its row
     """
     from labcheck.classroom.report import grade_class
     from labcheck.classroom.scoreboard import to_csv, to_html, to_json, to_table
@@ -178,7 +178,8 @@ def report(submitted: tuple[Path, ...], watch: bool, interval: float, output_dir
             click.echo(f"labcheck: {row.learner}: {row.problems[0]}", err=True)
             _debug_trace(row.trace)
         if not watch:
-            sys.exit(3 if broken else 2 if theirs.refused else 0)
+            bug = broken or any(r.trace for r in theirs.refused)
+            sys.exit(3 if bug else 2 if theirs.refused else 0)
         click.echo(f"refreshing every {interval:g} s; Ctrl-C stops")
         time.sleep(interval)
 
