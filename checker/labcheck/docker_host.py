@@ -32,7 +32,7 @@ def current_context(environ: Mapping[str, str] = os.environ) -> str:
         return environ["DOCKER_CONTEXT"]
     try:
         config = json.loads((docker_config_dir(environ) / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # the CLI, too, ignores a config it cannot read
         return "default"
     name = config.get("currentContext") if isinstance(config, dict) else None
     return name if isinstance(name, str) and name else "default"
@@ -56,7 +56,7 @@ def which_daemon(environ: Mapping[str, str] = os.environ) -> tuple[str, str]:
     meta = docker_config_dir(environ) / "contexts" / "meta" / hashlib.sha256(name.encode()).hexdigest() / "meta.json"
     try:
         host = json.loads(meta.read_text(encoding="utf-8"))["Endpoints"]["docker"]["Host"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise DockerUnavailable(
             f"the docker context {name!r} in use has no readable endpoint ({meta})",
             tip="`docker context use default`, or set DOCKER_HOST",

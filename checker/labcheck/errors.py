@@ -14,6 +14,8 @@ The CLI turns these into one line, a tip and an exit code; anything else is a bu
     |   +-- LabNotRunning            exit 3: the lab must be up for this command
     |   +-- ClassError               exit 3: the class registry cannot start, or is not (or already) up
     |   +-- ToolMissing              exit 3: an optional tool (the ECR stand-in's moto) is absent
+    |   +-- UnsafeDirectory          exit 3: a folder for secrets is someone else's, or others may write to it
+    |   +-- StateDamaged             exit 3: a lab or class state file is not what labcheck wrote
     +-- RegistryError                exit 3: talking to a registry failed (we could not grade)
     |   +-- RegistryUnreachable      connection refused, DNS, timeout, TLS
     |   +-- RegistryAuthError        401/403: credentials missing or refused
@@ -111,6 +113,14 @@ class ToolMissing(EnvironmentError_):
 
 class ClassError(EnvironmentError_):
     """The class environment (token server, shared registry) cannot start or is not in the expected state."""
+
+
+class UnsafeDirectory(EnvironmentError_):
+    """A folder that holds passwords belongs to another user, or others may write to it."""
+
+
+class StateDamaged(EnvironmentError_):
+    """A state file is not JSON, or lacks a key, or holds a value of the wrong type."""
 
 
 class RegistryError(LabcheckError):

@@ -88,6 +88,7 @@ class LabResult:
     title: str
     exercises: tuple[ExerciseResult, ...]
     target: str = ""  # e.g. "localhost:5000" or "docker.io/alice"
+    learner: str | None = None  # graded with this workshop learner's values (--learner), else the defaults
 
     def checks(self) -> list[CheckResult]:
         return [c for e in self.exercises for c in e.checks]

@@ -1,9 +1,10 @@
 """Text from outside labcheck made safe to show: control characters escaped.
 
-A registry's error message, a header, a label or a token can hold escape sequences (OSC 52
-writes the terminal's clipboard, CSI rewrites the screen), CR/LF that forge a second line
-of output, or bidi overrides that reorder what the reader sees. Every string that comes
-from a server goes through `printable` before it reaches an error message or a report.
+A registry's error message, a header, a label, a tag, a token or a file a learner hands in
+can hold escape sequences (OSC 52 writes the terminal's clipboard, CSI rewrites the screen),
+CR/LF that forge a second line of output, bidi overrides that reorder what the reader sees,
+or characters XML 1.0 cannot hold (NUL, U+FFFE). Every such string goes through `printable`
+(one line) or `printable_lines` (a block) before it reaches a terminal, an error or a report.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import unicodedata
 #: Unicode categories shown escaped: controls (C0, DEL, C1), format characters (bidi
 #: overrides, zero-width marks), line and paragraph separators, lone surrogates.
 _HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
+_NONCHARACTERS = frozenset({"\ufffe", "\uffff"})  # not characters in XML 1.0
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -24,7 +26,12 @@ def printable(text: str) -> str:
     """
     if text.isascii() and text.isprintable():
         return text  # the common case, fast
-    return "".join(_escape(ch) if unicodedata.category(ch) in _HIDDEN else ch for ch in text)
+    return "".join(_escape(ch) if unicodedata.category(ch) in _HIDDEN or ch in _NONCHARACTERS else ch for ch in text)
+
+
+def printable_lines(text: str) -> str:
+    """A block of text made printable line by line: its newlines kept, everything else escaped."""
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 def _escape(ch: str) -> str:

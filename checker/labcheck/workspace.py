@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 from labcheck.errors import UsageError, WorkspaceError
+from labcheck.safe_git import git as run_git
 from labcheck.spec.loader import lab_path
 
 
@@ -25,14 +25,14 @@ def create_workspace(lab: str, dest: Path) -> Path:
     shutil.copytree(source, dest, dirs_exist_ok=True)
 
     def git(*args: str) -> None:
-        done = subprocess.run(["git", "-C", str(dest), *args], capture_output=True, text=True, check=False)
+        done = run_git(dest, *args)
         if done.returncode != 0:
-            raise WorkspaceError(f"git {args[0]} failed in {dest}: {done.stderr.strip().splitlines()[-1:]}")
+            last = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+            raise WorkspaceError(f"git {args[0]} failed in {dest}: {last}")
 
     git("init", "-q", "-b", "main")
     for key, value in (("user.name", "Lab Learner"), ("user.email", "learner@labcheck.invalid")):
-        has = subprocess.run(["git", "-C", str(dest), "config", key], capture_output=True, check=False)
-        if has.returncode != 0:  # keep the learner's own identity when git has one
+        if run_git(dest, "config", key).returncode != 0:  # keep the learner's own identity when git has one
             git("config", key, value)
     git("add", "-A")
     git("commit", "-q", "-m", f"my-app as handed out for lab {lab}")

@@ -9,6 +9,8 @@ registry-gradable check passed, and a push into another learner's namespace must
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -17,16 +19,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from jsonschema import Draft202012Validator
 
 from installed import SOLUTIONS
 from labcheck.classroom import process
 from labcheck.classroom.environment import class_down, class_up
-from labcheck.classroom.report import grade_class, load_submitted
+from labcheck.classroom.report import grade_class
 from labcheck.classroom.roster import parse_roster
 from labcheck.classroom.state import ClassState, load_class
-from labcheck.classroom.synthetic import Pusher, build_image, learner_values, push_finished_work
+from labcheck.classroom.synthetic import Image, Pusher, build_image, learner_values, push_finished_work
 from labcheck.environment.services import free_port
 from labcheck.errors import ClassError
+from labcheck.reporters.schema import report_schema
 from labcheck.results import Status
 from labcheck.spec import load_lab
 from labcheck.spec.model import LabSpec
@@ -63,6 +67,10 @@ def klass(spec: LabSpec, tmp_path_factory: pytest.TempPathFactory) -> Iterator[C
             os.environ.pop("LABCHECK_STATE_DIR", None)
         else:
             os.environ["LABCHECK_STATE_DIR"] = old
+
+
+def sha(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _docker(config: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -122,18 +130,6 @@ def test_thirty_learners_all_registry_gradable_checks_pass(spec: LabSpec, klass:
         assert not failed, (row.learner, failed)
         assert row.result.points == row.result.max_points == 9
 
-    # A learner's submitted report grades what the class registry cannot see.
-    reports = tmp_path / "results"
-    reports.mkdir()
-    first = klass.learners[0].user
-    (reports / f"{first}.json").write_text(
-        '{"schema": 1, "lab": "part7", "target": "localhost:5000", "exercises": [{"id": "hub-publish", "checks": '
-        '[{"id": "logged-out", "status": "pass", "points": 1, "max_points": 1, "message": "logged out"}]}]}'
-    )
-    merged = grade_class(spec, klass, submitted=load_submitted([reports / f"{first}.json"], "part7", [first]))
-    row = next(r for r in merged.rows if r.learner == first)
-    assert row.submitted and row.result.points == row.result.max_points == 10
-
     # The CLI writes the scoreboard files and prints the table.
     out = tmp_path / "out"
     done = subprocess.run(
@@ -145,6 +141,7 @@ def test_thirty_learners_all_registry_gradable_checks_pass(spec: LabSpec, klass:
     )
     assert done.returncode == 0, done.stderr
     assert "30 learners, 30 with every graded check passed" in done.stdout
+    assert done.stderr == ""
     assert {p.name for p in out.iterdir()} == {"scoreboard.csv", "scoreboard.json", "scoreboard.html"}
     for login in klass.learners:  # no password in the report files
         assert login.password not in (out / "scoreboard.json").read_text()
@@ -252,3 +249,100 @@ def test_verify_with_learner_seeds(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "4 passed, 0 failed" in done.stdout
     assert "hub-publish@learner-02" in done.stdout
+
+
+def _lc(env: dict[str, str], *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "labcheck", *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_reports_of_a_real_labcheck_run_fill_their_learners_rows_and_only_theirs(
+    spec: LabSpec, klass: ClassState, tmp_path: Path
+) -> None:
+    """learner-01 grades their own lab with `labcheck run --learner learner-01 --format json`;
+    the class report takes that file for learner-01, and refuses a copy named learner-02.json."""
+    first, second = klass.learners[0].user, klass.learners[1].user
+    env = {
+        **os.environ,
+        "LABCHECK_STATE_DIR": str(tmp_path / "own-state"),  # the learner's laptop: their own lab
+        "DOCKER_CONFIG": str(tmp_path / "docker-config"),
+        "NO_COLOR": "1",
+    }
+    (tmp_path / "docker-config").mkdir()
+    ws = create_workspace(spec.id, tmp_path / "workspace")
+    instance = f"hc-own-{free_port()}"
+    ports = [f"--port={name}={free_port()}" for name in ("registry", "hub", "ecr", "ecr-api")]
+    results = tmp_path / "results"
+    try:
+        up = _lc(env, "up", "part7", "--instance", instance, *ports)
+        assert up.returncode == 0, up.stdout + up.stderr
+        own = results / f"{first}.json"
+        run = _lc(
+            env, "run", "part7", "--instance", instance, "--learner", first, "--format", "json", "--output", str(own),
+            cwd=ws,
+        )  # fmt: skip
+        assert run.returncode == 1, run.stdout + run.stderr  # nothing pushed: checks fail
+    finally:
+        _lc(env, "down", "part7", "--instance", instance)
+    data = json.loads(own.read_text())
+    Draft202012Validator(report_schema()).validate(data)
+    assert data["learner"] == first
+    # on the learner's own (empty) lab every check fails, logged-out included: the class
+    # registry cannot grade that one, the submitted report does
+    assert {c["status"] for ex in data["exercises"] for c in ex["checks"]} == {"fail"}
+    (results / "other").mkdir()
+    (results / "other" / f"{second}.json").write_text(own.read_text())  # learner-01's report, as learner-02's
+
+    out = tmp_path / "out"
+    done = _lc(
+        {**os.environ, "NO_COLOR": "1"},
+        "class", "report", str(own), str(results / "other" / f"{second}.json"), "--output-dir", str(out),
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr  # one file was not used; the report is written
+    assert done.stderr.splitlines() == [
+        f"labcheck: {results}/other/{second}.json not used: the report is {first}'s (its learner field), not {second}'s"
+    ]
+    board = json.loads((out / "scoreboard.json").read_text())
+    rows = {x["id"]: x for x in board["learners"]}
+
+    def logged_out(learner: str) -> str:
+        hub = next(ex for ex in rows[learner]["exercises"] if ex["id"] == "hub-publish")
+        return str(next(c["status"] for c in hub["checks"] if c["id"] == "logged-out"))
+
+    assert rows[first]["submitted"] and logged_out(first) == "fail"  # taken from the submitted report
+    assert not rows[second]["submitted"] and logged_out(second) == "skip"  # not graded here
+    assert rows[first]["points"] == rows[second]["points"] == 9
+    # every check is graded for learner-01: 9 here, the other 18 by their report
+    assert (rows[first]["max_points"], rows[second]["max_points"]) == (spec.max_points, 9)
+    assert rows[second]["problems"] == [done.stderr.splitlines()[0].removeprefix("labcheck: ")]
+    assert all(not x["problems"] for lid, x in rows.items() if lid != second)
+
+
+def test_a_garbage_config_blob_in_one_repository_spoils_only_that_row(
+    spec: LabSpec, klass: ClassState, tmp_path: Path
+) -> None:
+    """A real registry:2 takes a config blob that is not JSON; the class report grades the
+    other 29 learners and shows the error in the one row (an ERROR, never a fail)."""
+    victim = klass.learners[-1]
+    values = learner_values(spec, klass, victim.user)
+    repository = f"{values['namespace']}/{values['app']}"
+    image = build_image(spec.id, values["app"], values["next_version"], "2026-01-01T11:00:00Z")
+    garbage = b"\x00\x01 not an image config"
+    manifest = json.loads(image.manifest)
+    manifest["config"] = {"mediaType": manifest["config"]["mediaType"], "size": len(garbage), "digest": sha(garbage)}
+    broken = Image(json.dumps(manifest).encode(), (garbage, *image.blobs[1:]))
+    with httpx.Client(timeout=30) as http:
+        pusher = Pusher(klass, http)
+        pusher.push(pusher.token(victim, repository), repository, broken, ["latest"])
+    done = _lc({**os.environ, "NO_COLOR": "1"}, "class", "report", "--output-dir", str(tmp_path / "out"))
+    assert done.returncode in (0, 3), done.stdout + done.stderr  # 3: labelled an internal error in the row
+    report = grade_class(spec, klass)
+    assert len(report.rows) == 30
+    for row in report.rows:
+        graded = [c.status for c in row.result.checks() if c.status is not Status.SKIP]
+        if row.learner == victim.user:
+            assert Status.ERROR in graded and Status.FAIL not in graded, row
+        else:
+            assert graded == [Status.PASS] * 9, row.learner
+            assert not row.problems

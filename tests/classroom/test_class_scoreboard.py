@@ -65,8 +65,8 @@ def test_table() -> None:
 
 def test_csv_and_json() -> None:
     rows = list(csv.reader(io.StringIO(to_csv(_report()))))
-    assert rows[0] == ["learner", "name", "hub", "local", "points", "max_points"]
-    assert rows[1] == ["alice", "Alice <b>", "2", "", "2", "2"]
+    assert rows[0] == ["learner", "name", "hub", "local", "points", "max_points", "problems"]
+    assert rows[1] == ["alice", "Alice <b>", "2", "", "2", "2", ""]
     data = json.loads(to_json(_report()))
     assert data["schema"] == 1 and data["registry"] == "localhost:5050"
     assert [x["id"] for x in data["learners"]] == ["alice", "bob", "carol"]

@@ -1,4 +1,4 @@
-"""Without the ecr extra, `labcheck up` says what to install (exit 3) before starting anything."""
+"""When moto cannot be imported (a broken install), `labcheck up` says so (exit 3) before starting anything."""
 
 from __future__ import annotations
 

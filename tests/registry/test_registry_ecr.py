@@ -1,4 +1,8 @@
-"""ECR registry hosts and the ECR login from AWS (boto3 stubbed or without credentials: no network)."""
+"""ECR registry hosts and the ECR login from AWS (boto3 stubbed or without credentials: no network).
+
+boto3 is the `ecr` extra's: it is imported by the tests that use it, so that the suite is
+collected without it (those tests then fail, saying why).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,15 @@ import base64
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-import botocore.exceptions
 import pytest
-from botocore.stub import Stubber
 
 from labcheck.errors import EcrLoginError, RegistryAuthError, RegistryUnreachable, ToolMissing, UsageError
 from labcheck.registry.ecr import EcrHost, ecr_login, ecr_region, is_region_name, parse_ecr_host
+
+if TYPE_CHECKING:
+    from botocore.stub import Stubber
 
 SECRET = "eyJwYXlsb2FkIjoic2VjcmV0LXRva2VuIn0-not-a-real-password"
 
@@ -110,6 +114,9 @@ def no_aws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def stubbed(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
     """boto3.client("ecr", ...) answers what the test adds to this stubber."""
+    import boto3
+    from botocore.stub import Stubber
+
     client = boto3.client("ecr", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
     seen: list[dict[str, Any]] = []
 
@@ -180,10 +187,14 @@ def test_no_aws_credentials(no_aws: None) -> None:
 
 class _Unreachable:
     def get_authorization_token(self) -> dict[str, Any]:
+        import botocore.exceptions
+
         raise botocore.exceptions.EndpointConnectionError(endpoint_url="https://api.ecr.somewhere.amazonaws.com/")
 
 
 def test_an_unknown_region_and_an_unreachable_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
     monkeypatch.setattr(boto3, "client", lambda *a, **k: _Unreachable())
     with pytest.raises(EcrLoginError, match="xx-nowhere-9 is not an AWS region"):
         ecr_login("xx-nowhere-9")

@@ -10,13 +10,16 @@ as a report whose checks are ERROR (never FAIL: the learner is not at fault).
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -393,6 +396,546 @@ def test_bad_input(
 def test_the_table_is_big_enough() -> None:
     assert len(CASES) >= 30
     assert not Path("/tmp/labcheck-outside-ran").exists()
+
+
+# --- files and arguments labcheck reads: lab and class state, rosters, submitted reports, --------
+# --- Docker configs, and the command line (FILE_CASES; the network has its own table) ------------
+#
+# Each case writes the files it names into the sandbox ("{tmp}" in args and contents is the
+# sandbox, "{state}" the state directory), runs the real CLI and checks its exit code and the
+# one line it prints. `stream` says where that line is: "err" an error line (plus a tip) and
+# nothing on stdout; "refused" the class report is still written (the table on stdout) and
+# stderr names each file not used; "out" a command that copes and says so on stdout.
+
+SECRET = "s3cret-lab-password"
+CLASS_PASSWORD = "class-login-password"
+
+
+def _lab_state(**change: object) -> bytes:
+    hub = {"name": "hub", "env_var": "HUB_REGISTRY", "host": "127.0.0.1", "port": 5001, "username": "learner"}
+    data: dict[str, object] = {
+        "lab": "part7",
+        "instance": "part7",
+        "services": {"hub": {**hub, "password": SECRET, "auth": "htpasswd"}},
+    }
+    data.update(change)
+    return json.dumps(data).encode()
+
+
+def _hub(**change: object) -> dict[str, object]:
+    return {"hub": {"name": "hub", "env_var": "HUB_REGISTRY", "host": "127.0.0.1", "port": 5001, **change}}
+
+
+def _class_state(registry: str = "127.0.0.1:1", token_url: str = "http://127.0.0.1:1/token", **change: object) -> bytes:
+    host, _, port = registry.rpartition(":")
+    data: dict[str, object] = {
+        "lab": "part7",
+        "instance": "class-part7-test",
+        "service": "hub",
+        "host": host,
+        "port": int(port),
+        "realm": token_url,
+        "token_url": token_url,
+        "container_id": "c",
+        "token_pid": 0,
+        "token_command": ["python"],
+        "grader": {"user": "instructor", "password": CLASS_PASSWORD, "name": "", "email": ""},
+        "learners": [
+            {"user": lr, "password": CLASS_PASSWORD, "name": lr.title(), "email": ""} for lr in ("alice", "bob")
+        ],
+        "public_address": "",
+    }
+    data.update(change)
+    return json.dumps(data).encode()
+
+
+def _without(data: bytes, key: str) -> bytes:
+    loaded = json.loads(data)
+    del loaded[key]
+    return json.dumps(loaded).encode()
+
+
+def _report(learner: str | None = "alice", **change: object) -> bytes:
+    check = {"id": "logged-out", "title": "t", "status": "pass", "points": 1, "max_points": 1}
+    check.update({"message": "m", "hint": "", "evidence": {}})
+    exercise = {"id": "hub-publish", "title": "t", "lesson": "", "passed": True, "points": 1, "max_points": 1}
+    data: dict[str, object] = {
+        "schema": 1,
+        "lab": "part7",
+        "learner": learner,
+        "target": "localhost:5001",
+        "passed": True,
+        "score": {"points": 1, "max_points": 1},
+        "exercises": [{**exercise, "checks": [check]}],
+    }
+    data.update(change)
+    return json.dumps(data).encode()
+
+
+STATE = "state/part7.json"
+CLASS = "state/class/state.json"
+ROSTER = ("class", "up", "part7", "--roster", "{tmp}/roster.csv")
+CLASS_REPORT = ("class", "report", "--output-dir", "{tmp}/board")
+ENDPOINT = {"Endpoints": {"docker": {"Host": ""}}}
+GHOST_META = f"docker-config/contexts/meta/{hashlib.sha256(b'ghost').hexdigest()}/meta.json"
+
+
+@dataclass(frozen=True)
+class FileCase:
+    id: str
+    args: tuple[str, ...]
+    code: int
+    message: str
+    files: dict[str, bytes | None] = field(default_factory=dict)  # sandbox path -> content; None: a folder
+    modes: dict[str, int] = field(default_factory=dict)  # sandbox path -> mode
+    env: dict[str, str] = field(default_factory=dict)
+    klass: bool = False  # a class whose registry and token server answer (fakes) is running
+    stream: str = "err"
+
+
+def _submitted(case_id: str, name: str, content: bytes, message: str) -> FileCase:
+    return FileCase(
+        case_id,
+        (*CLASS_REPORT, f"{{tmp}}/results/{name}"),
+        2,
+        f"labcheck: {{tmp}}/results/{name} not used: {message}",
+        files={f"results/{name}": content},
+        klass=True,
+        stream="refused",
+    )
+
+
+def _roster(case_id: str, content: bytes, message: str) -> FileCase:
+    return FileCase(case_id, ROSTER, 2, message, files={"roster.csv": content})
+
+
+FILE_CASES = [
+    # --- the command line --------------------------------------------------------------------
+    FileCase("hint-learner-id", ("hint", "part7", "hub-publish", "--learner", "Bad Id"), 2, "learner id 'Bad Id'"),
+    FileCase("instructions-learner-id", ("instructions", "part7", "--learner", "UPPER"), 2, "learner id 'UPPER'"),
+    FileCase(
+        "instructions-class-no-learner",
+        ("instructions", "part7", "--class-registry", "localhost:5050"),
+        2,
+        "--class-registry needs --learner ID",
+    ),
+    FileCase("ecr-region-alone", ("run", "part7", "--ecr-region", "us-east-1"), 2, "--ecr-region needs --registry"),
+    FileCase("format-xml", ("run", "part7", "--format", "xml"), 2, "Invalid value for '--format'"),
+    FileCase("port-not-a-number", ("up", "part7", "--port", "registry=abc"), 2, "expected SERVICE=PORT"),
+    FileCase("port-too-big", ("up", "part7", "--port", "registry=70000"), 2, "expected SERVICE=PORT"),
+    FileCase("instance-upper", ("down", "part7", "--instance", "Part7"), 2, "invalid lab instance name 'Part7'"),
+    FileCase("instance-dots", ("env", "part7", "--instance", "a..b"), 2, "invalid lab instance name 'a..b'"),
+    FileCase("registry-path", ("run", "part7", "--registry", "localhost:5000/ns"), 2, "must be name[:port]"),
+    FileCase(
+        "workspace-not-empty",
+        ("workspace", "part7", "{tmp}/full"),
+        2,
+        "{tmp}/full exists and is not empty",
+        files={"full/file": b"x"},
+    ),
+    FileCase("workspace-unknown-lab", ("workspace", "part9", "{tmp}/ws"), 2, "unknown lab 'part9'"),
+    FileCase("verify-seeds-0", ("verify", "part7", "--seeds", "0"), 2, "Invalid value for '--seeds'"),
+    FileCase("watch-interval-0", ("watch", "part7", "--interval", "0"), 2, "Invalid value for '--interval'"),
+    FileCase("unknown-command", ("frobnicate",), 2, "No such command 'frobnicate'"),
+    FileCase("class-report-no-file", (*CLASS_REPORT, "{tmp}/gone.json"), 2, "'{tmp}/gone.json' does not exist"),
+    FileCase("class-report-a-folder", (*CLASS_REPORT, "{tmp}/results"), 2, "is a directory", files={"results": None}),
+    FileCase("class-report-no-class", CLASS_REPORT, 3, "no class is running"),
+    FileCase("class-cards-no-class", ("class", "cards"), 3, "no class is running"),
+    FileCase("class-cards-unknown", ("class", "cards", "zed"), 2, "'zed' is not on the class roster", klass=True),
+    FileCase("class-up-no-roster", ("class", "up", "part7"), 2, "Missing option '--roster'"),
+    FileCase("class-up-unknown-lab", ("class", "up", "part9", "--roster", "{tmp}/r"), 2, "unknown lab 'part9'"),
+    FileCase("class-up-port-0", (*ROSTER, "--port", "0"), 2, "Invalid value for '--port'"),
+    # --- the lab state file ------------------------------------------------------------------
+    FileCase(
+        "state-services-list",
+        ("env", "part7"),
+        3,
+        "the lab state {state}/part7.json is damaged: services: Input should be a valid dictionary",
+        files={STATE: _lab_state(services=[])},
+    ),
+    FileCase("state-not-json", ("env", "part7"), 3, "{state}/part7.json is not JSON", files={STATE: b"lab: part7"}),
+    FileCase("state-empty", ("run", "part7"), 3, "{state}/part7.json is not JSON", files={STATE: b""}),
+    FileCase("state-binary", ("hint", "part7", "hub-publish"), 3, "is not JSON", files={STATE: bytes(range(256))}),
+    FileCase("state-deep", ("env", "part7"), 3, "is not JSON", files={STATE: b"[" * 100_000 + b"]" * 100_000}),
+    FileCase(
+        "state-missing-key",
+        ("env", "part7"),
+        3,
+        "is damaged: instance: Field required",
+        files={STATE: _without(_lab_state(), "instance")},
+    ),
+    FileCase(
+        "state-top-list",
+        ("instructions", "part7"),
+        3,
+        "is damaged: the top level: Input should be a dictionary",
+        files={STATE: b"[]"},
+    ),
+    FileCase(
+        "state-service-number",
+        ("env", "part7"),
+        3,
+        "is damaged: services.hub: Input should be a dictionary",
+        files={STATE: _lab_state(services={"hub": 5})},
+    ),
+    FileCase(
+        "state-port-word",
+        ("run", "part7"),
+        3,
+        "is damaged: services.hub.port: Input should be a valid integer",
+        files={STATE: _lab_state(services=_hub(port="high"))},
+    ),
+    FileCase(
+        "state-command-number",
+        ("env", "part7"),
+        3,
+        "is damaged: services.hub.command: Input should be a valid tuple",
+        files={STATE: _lab_state(services=_hub(command=5))},
+    ),
+    FileCase(  # the message names the key, never the value: here it would be a password
+        "state-password-number",
+        ("env", "part7"),
+        3,
+        "is damaged: services.hub.password: Input should be a valid string",
+        files={STATE: _lab_state(services=_hub(password=271828182845))},
+    ),
+    FileCase(  # the part7 of an older labcheck, before the ECR stand-in: only two services
+        "state-older-labcheck",
+        ("env", "part7"),
+        3,
+        "the lab state {state}/part7.json has no service 'registry' of lab part7: an older labcheck started",
+        files={STATE: _lab_state()},
+    ),
+    FileCase(
+        "state-older-labcheck-run",
+        ("run", "part7"),
+        3,
+        "has no service 'registry' of lab part7",
+        files={STATE: _lab_state()},
+    ),
+    FileCase(
+        "state-older-labcheck-hint",
+        ("hint", "part7", "hub-publish"),
+        3,
+        "has no service 'registry' of lab part7",
+        files={STATE: _lab_state()},
+    ),
+    FileCase("state-other-lab", ("env", "part7"), 2, "unknown lab 'part8'", files={STATE: _lab_state(lab="part8")}),
+    FileCase(
+        "state-too-big",
+        ("env", "part7"),
+        3,
+        "is larger than 16777216 bytes",
+        files={STATE: b" " * (16 << 20) + b"{}"},
+    ),
+    FileCase(
+        "state-dir-a-file",
+        ("env", "part7"),
+        3,
+        "cannot use {tmp}/a-file: Not a directory",
+        files={"a-file": b"x"},
+        env={"LABCHECK_STATE_DIR": "{tmp}/a-file"},
+    ),
+    FileCase(
+        "state-dir-shared",
+        ("env", "part7"),
+        3,
+        "{tmp}/shared may be written by others (mode drwxrwxrwx)",
+        files={"shared": None},
+        modes={"shared": 0o777},
+        env={"LABCHECK_STATE_DIR": "{tmp}/shared"},
+    ),
+    FileCase(
+        "state-dir-group",
+        ("hint", "part7", "hub-publish"),
+        3,
+        "may be written by others (mode drwxrwx---)",
+        modes={"state": 0o770},
+    ),
+    # --- the class state ---------------------------------------------------------------------
+    FileCase(
+        "class-state-no-learners",
+        ("class", "cards"),
+        3,
+        "the class state {state}/class/state.json is damaged: learners: Field required",
+        files={CLASS: _without(_class_state(), "learners")},
+    ),
+    FileCase("class-state-not-json", CLASS_REPORT, 3, "class/state.json is not JSON", files={CLASS: b"{oops"}),
+    FileCase(
+        "class-state-learners-word",
+        ("class", "cards"),
+        3,
+        "is damaged: learners: Input should be a valid tuple",
+        files={CLASS: _class_state(learners="alice")},
+    ),
+    FileCase(
+        "class-state-grader-null",
+        CLASS_REPORT,
+        3,
+        "is damaged: grader: Input should be a dictionary",
+        files={CLASS: _class_state(grader=None)},
+    ),
+    FileCase(
+        "class-state-port-word",
+        ("class", "cards"),
+        3,
+        "is damaged: port: Input should be a valid integer",
+        files={CLASS: _class_state(port="x")},
+    ),
+    FileCase(
+        "class-down-damaged",
+        ("class", "down"),
+        0,
+        "removed the damaged class state",
+        files={CLASS: b"{oops"},
+        stream="out",
+    ),
+    FileCase(
+        "class-up-over-damaged",
+        ROSTER,
+        3,
+        "class/state.json is not JSON",
+        files={CLASS: b"{oops", "roster.csv": b"alice\n"},
+    ),
+    # --- rosters -----------------------------------------------------------------------------
+    _roster("roster-nul", b"alice\nb\x00b\n", "{tmp}/roster.csv: binary data (a NUL byte at 7), not a CSV roster"),
+    _roster("roster-utf16", "alice\n".encode("utf-16"), "{tmp}/roster.csv: binary data (a NUL byte at 3)"),
+    _roster("roster-latin1", "zoë\n".encode("latin-1"), "{tmp}/roster.csv: not UTF-8 text"),
+    _roster("roster-png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data (a NUL byte at 8)"),
+    _roster("roster-one-huge-field", b"a" * 200_000, "roster.csv:1: not a CSV line of a roster (field larger than"),
+    _roster("roster-too-big", b"alice\n" * 200_000, "more than 1048576 bytes: not a roster"),
+    _roster("roster-escape", b"alice,Al\x1b[2Jice\n", "roster.csv:1: control characters in 'Al\\\\x1b[2Jice'"),
+    _roster("roster-newline", b'alice,"Al\nice"\n', "roster.csv:2: control characters in"),
+    _roster("roster-empty", b"", "roster.csv: no learners"),
+    _roster("roster-header-only", b"id,name,email\n", "roster.csv: no learners"),
+    _roster("roster-1001", b"".join(b"l%04d\n" % i for i in range(1001)), "a class holds at most 1000"),
+    _roster("roster-twice", b"alice\nbob\nalice\n", "roster.csv:3: learner id 'alice' is already on line 1"),
+    _roster("roster-reserved", b"instructor\n", "learner id 'instructor' is reserved"),
+    _roster("roster-email", b"alice,Alice,alice-at-example\n", "'alice-at-example' is not an email address"),
+    _roster("roster-fields", b"alice,A,a@b.cd,x\n", "roster.csv:1: 4 fields"),
+    _roster("roster-upper", b"Alice\n", "roster.csv:1: learner id 'Alice' is not valid"),
+    FileCase("roster-missing", ROSTER, 2, "{tmp}/roster.csv: cannot read: No such file or directory"),
+    FileCase("roster-a-folder", ROSTER, 2, "is a directory", files={"roster.csv": None}),
+    # --- reports handed to `class report` ---------------------------------------------------
+    _submitted(
+        "report-infinity",
+        "alice.json",
+        _report().replace(b'"points": 1', b'"points": Infinity', 1),
+        "not valid JSON: Infinity is not a number JSON allows",
+    ),
+    _submitted(
+        "report-nan",
+        "alice.json",
+        _report().replace(b'"points": 1', b'"points": NaN', 1),
+        "not valid JSON: NaN is not a number JSON allows",
+    ),
+    _submitted(
+        "report-negative",
+        "alice.json",
+        _report(score={"points": -3, "max_points": 1}),
+        "score/points: -3 is less than the minimum of 0",
+    ),
+    _submitted(
+        "report-huge", "alice.json", _report(score={"points": 10**100, "max_points": 1}), "a number of 101 digits"
+    ),
+    _submitted("report-deep", "alice.json", b"[" * 100_000 + b"]" * 100_000, "not a report: nested too deeply"),
+    _submitted("report-wrong-type", "alice.json", _report(passed="yes"), "passed: 'yes' is not of type 'boolean'"),
+    _submitted(
+        "report-unknown-key",
+        "alice.json",
+        _report(grade="A+"),
+        "the report: Additional properties are not allowed ('grade' was unexpected)",
+    ),
+    _submitted(
+        "report-unknown-exercise",
+        "alice.json",
+        _report().replace(b'"id": "hub-publish"', b'"id": "bonus-round"'),
+        "exercise 'bonus-round' is not in lab part7",
+    ),
+    _submitted("report-spoofed", "bob.json", _report("alice"), "the report is alice's (its learner field), not bob's"),
+    _submitted("report-no-learner", "alice.json", _report(None), "graded with the lab's default values, not alice's"),
+    _submitted("report-not-on-roster", "zed.json", _report("zed"), "the file is not named after a learner"),
+    _submitted("report-other-lab", "alice.json", _report(lab="part8"), "a report of lab part8, not of part7"),
+    _submitted("report-binary", "alice.json", bytes(range(256)), "not UTF-8 text (byte 128)"),
+    _submitted("report-empty", "alice.json", b"", "not valid JSON: Expecting value (line 1, column 1)"),
+    _submitted(
+        "report-twice-key",
+        "alice.json",
+        b'{"learner": "alice", "learner": "bob"}',
+        "not valid JSON for a report: the key 'learner' appears twice",
+    ),
+    _submitted("report-too-big", "alice.json", b" " * (4 << 20) + b"{}", "4194305 bytes: a report is at most 4194304"),
+    # --- Docker configs ----------------------------------------------------------------------
+    FileCase(
+        "docker-context-missing",
+        ("status",),
+        3,
+        "the docker context 'ghost' in use has no readable endpoint",
+        files={"docker-config/config.json": b'{"currentContext": "ghost"}'},
+    ),
+    FileCase(
+        "docker-context-env-missing",
+        ("down", "part7"),
+        3,
+        "the docker context 'ghost' in use has no readable endpoint",
+        env={"DOCKER_CONTEXT": "ghost"},
+    ),
+    FileCase(
+        "docker-context-meta-garbage",
+        ("status",),
+        3,
+        "the docker context 'ghost' in use has no readable endpoint",
+        files={"docker-config/config.json": b'{"currentContext": "ghost"}', GHOST_META: b"\x00garbage"},
+    ),
+    FileCase(
+        "docker-context-meta-deep",
+        ("status",),
+        3,
+        "the docker context 'ghost' in use has no readable endpoint",
+        files={"docker-config/config.json": b'{"currentContext": "ghost"}', GHOST_META: b"[" * 100_000},
+    ),
+    FileCase(
+        "docker-context-no-host",
+        ("status",),
+        3,
+        "the docker context 'ghost' names no daemon",
+        files={"docker-config/config.json": b'{"currentContext": "ghost"}', GHOST_META: json.dumps(ENDPOINT).encode()},
+    ),
+    FileCase(
+        "docker-config-deep",
+        ("down", "part7"),
+        3,
+        "the docker context 'ghost' in use has no readable endpoint",
+        files={"docker-config/config.json": b"[" * 100_000},
+        env={"DOCKER_CONTEXT": "ghost"},
+    ),
+]
+
+
+class _TokenHandler(BaseHTTPRequestHandler):
+    """The class token server, as far as the grading login needs it."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        body = b'{"token": "t"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextmanager
+def _token_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TokenHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/token"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize("case", FILE_CASES, ids=[c.id for c in FILE_CASES])
+def test_bad_file_input(
+    case: FileCase, sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    work = sandbox / "cwd"
+    work.mkdir()
+    subprocess.run(["git", "init", "-q", str(work)], check=True)
+    monkeypatch.chdir(work)
+    subs = {"tmp": str(sandbox), "state": str(sandbox / "state")}
+    with ExitStack() as running:
+        if case.klass:
+            registry = running.enter_context(fake_registry("good"))
+            token_url = running.enter_context(_token_server())
+            (sandbox / "state" / "class").mkdir(mode=0o700)
+            (sandbox / "state" / "class" / "state.json").write_bytes(_class_state(registry, token_url))
+        for name, content in case.files.items():
+            path = sandbox / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if content is None:
+                path.mkdir()
+            else:
+                path.write_bytes(content)
+        for name, mode in case.modes.items():
+            (sandbox / name).chmod(mode)
+        for key, value in case.env.items():
+            monkeypatch.setenv(key, value.format(**subs))
+        started = time.monotonic()
+        try:
+            main([a.format(**subs) for a in case.args])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        elapsed = time.monotonic() - started
+    out, err = capsys.readouterr()
+    message = case.message.format(**subs)
+    assert code == case.code, f"exit {code}\nstdout: {out}\nstderr: {err}"
+    assert "Traceback" not in out + err
+    assert "internal error" not in out + err
+    assert SECRET not in out + err and "271828182845" not in out + err
+    assert CLASS_PASSWORD not in err
+    lines = err.splitlines()
+    if case.stream == "err":
+        if lines and lines[0].startswith("Usage: "):  # click's own usage errors: usage, then the error
+            lines = [line for line in lines if line.startswith("Error: ")]
+        assert lines and lines[0].startswith(("labcheck: error: ", "Error: ")), err
+        assert message in lines[0], err
+        assert len(lines) <= 2 and all(line.startswith("tip: ") for line in lines[1:]), err
+        assert out == ""
+    elif case.stream == "refused":
+        assert lines and lines[0].startswith(message), err
+        assert all(line.startswith("labcheck: ") for line in lines), err
+        assert "2 learners" in out  # the room's report is written all the same
+        assert {p.name for p in (sandbox / "board").iterdir()} == {
+            "scoreboard.csv",
+            "scoreboard.json",
+            "scoreboard.html",
+        }
+    else:
+        assert message in out, out
+    assert elapsed < 30
+
+
+def test_the_file_table_is_big_enough() -> None:
+    assert len(FILE_CASES) >= 60
+    assert len({c.id for c in FILE_CASES}) == len(FILE_CASES)
+
+
+def test_a_bug_grading_one_learner_exits_3_with_the_room_graded(
+    sandbox: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No input can produce a bug on purpose: one is injected. The class report is written,
+    bob is graded, alice's row and stderr say it is a bug, and the exit code is 3."""
+    from labcheck.classroom import report as class_report
+
+    real = class_report.observe_repository
+
+    def buggy(client: object, ref: object, *args: object, **kwargs: object) -> object:
+        if str(getattr(ref, "repository", "")).startswith("alice/"):
+            raise ZeroDivisionError("a bug")
+        return real(client, ref, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(class_report, "observe_repository", buggy)
+    monkeypatch.chdir(sandbox)
+    with fake_registry("good") as registry, _token_server() as token_url:
+        (sandbox / "state" / "class").mkdir(mode=0o700)
+        (sandbox / "state" / "class" / "state.json").write_bytes(_class_state(registry, token_url))
+        with pytest.raises(SystemExit) as info:
+            main([a.format(tmp=sandbox) for a in CLASS_REPORT])
+    out, err = capsys.readouterr()
+    assert info.value.code == 3, out + err
+    assert err.startswith("labcheck: alice: internal error reading ") and "ZeroDivisionError: a bug" in err
+    assert "Traceback" not in err  # LABCHECK_DEBUG=1 would print it
+    board = json.loads((sandbox / "board" / "scoreboard.json").read_text())
+    rows = {x["id"]: x for x in board["learners"]}
+    assert rows["alice"]["internal_error"] and not rows["bob"]["internal_error"]
+    assert not rows["bob"]["problems"]
 
 
 # --- the network half of issue 15: what a registry, a token server or a Docker config can send

@@ -168,16 +168,6 @@ def test_registry_killed_during_run_is_an_error_never_a_fail(env: dict[str, str]
     assert "Traceback" not in done.stderr
 
 
-def class_instances() -> set[str]:
-    """The instance labels of every class registry container (named class-<lab>-<hex>)."""
-    client = docker.from_env()
-    try:
-        containers = client.containers.list(all=True, filters={"label": LABEL_INSTANCE}, ignore_removed=True)
-        return {c.labels[LABEL_INSTANCE] for c in containers if c.labels[LABEL_INSTANCE].startswith("class-")}
-    finally:
-        client.close()
-
-
 def host_processes(state_dir: Path, instances: set[str], exclude: int = 0) -> list[str]:
     """Command lines of live processes a labcheck run started on the host: the token server
     (its config is in the state dir) and moto (marked LABCHECK_OWNER=lab:<instance>)."""
@@ -197,9 +187,24 @@ def host_processes(state_dir: Path, instances: set[str], exclude: int = 0) -> li
     return found
 
 
+def wait_for_pause(marker: Path, proc: subprocess.Popen[str], timeout: float = 120) -> str:
+    """The subject labcheck names once it holds at its pause point (see labcheck/pause.py)."""
+    deadline = time.monotonic() + timeout
+    while not marker.exists():
+        assert proc.poll() is None, f"labcheck exited ({proc.returncode}) before its pause point"
+        assert time.monotonic() < deadline, "labcheck never reached its pause point"
+        time.sleep(0.02)
+    pid, subject = marker.read_text().split()
+    assert int(pid) == proc.pid
+    return subject
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("command", ["up", "verify", "class-up"])
 def test_signal_leaves_nothing_behind(env: dict[str, str], tmp_path: Path, sig: signal.Signals, command: str) -> None:
+    """labcheck is held where the most exists and nothing is saved yet: every service (or the
+    class's token server and registry) running, the state not written. A signal there must
+    exit 130 and leave nothing: no container, volume, network, host process or state."""
     name = f"lc-sig-{secrets.token_hex(3)}"
     roster = tmp_path / "roster.txt"
     roster.write_text("".join(f"learner{i:02d}\n" for i in range(5)))
@@ -209,50 +214,41 @@ def test_signal_leaves_nothing_behind(env: dict[str, str], tmp_path: Path, sig: 
         "class-up": ["class", "up", "part7", "--roster", str(roster), "--port", str(free_port()), "--quiet"],
     }[command]
     state_dir = Path(env["LABCHECK_STATE_DIR"])
-    seen: dict[str, set[str]] = {"containers": set(), "volumes": set(), "networks": set(), "processes": set()}
+    marker = tmp_path / "paused"
+    step = "save-class-state" if command == "class-up" else "save-lab-state"
+    held = {**env, "LABCHECK_PAUSE_AT": step, "LABCHECK_PAUSE_FILE": str(marker)}
     instances = {name}
-    classes_before = class_instances()
     with subprocess.Popen(
         [sys.executable, "-m", "labcheck", *args],
-        env=env,
+        env=held,
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     ) as proc:
         try:
-            # The signal goes as soon as something exists: a container, or a host process (class
-            # up starts its token server first, and is done soon after its registry appears).
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and proc.poll() is None and not (seen["containers"] or seen["processes"]):
-                if state_dir.is_dir():  # verify names its instance itself; its state file says which
-                    instances |= {p.stem for p in state_dir.glob("*.json")}
-                if command == "class-up":
-                    instances |= class_instances() - classes_before
-                for key, names in leftovers(instances).items():
-                    seen[key] |= names
-                seen["processes"] |= set(host_processes(state_dir, instances, exclude=proc.pid))
-                time.sleep(0.05)
+            instances.add(wait_for_pause(marker, proc))
+            seen = leftovers(instances)
+            processes = host_processes(state_dir, instances, exclude=proc.pid)
         finally:
             proc.send_signal(sig)
             _, err = proc.communicate(timeout=120)
     try:
-        # Done before the signal was handled: exit 0, or killed by it while exiting (Python gives
-        # the default handler back at the very end). Either way its state is saved: nothing to test.
-        finished = (state_dir / f"{name}.json").exists() or (state_dir / "class" / "state.json").exists()
-        if proc.returncode == 0 or (finished and proc.returncode == -sig):
-            pytest.skip(f"{command} finished before the signal arrived")
+        assert seen["containers"], "nothing was running at the pause point: nothing was tested"
+        if command != "verify":  # verify's lab for local-registry starts only the registry
+            assert processes, "no host process (token server, ECR API) was running at the pause point"
         assert proc.returncode == 130, err
         assert "interrupted" in err
         assert "Traceback" not in err
-        assert seen["containers"] or seen["processes"], "the signal came before anything started: nothing was tested"
-        after = leftovers(instances | {c.split("-registry")[0].split("-hub")[0][9:] for c in seen["containers"]})
+        after = leftovers(instances)
         assert after == {"containers": set(), "volumes": set(), "networks": set()}, after
         assert not volumes_exist(seen["volumes"]), "anonymous volumes of the lab's registries were left behind"
         assert not host_processes(state_dir, instances), host_processes(state_dir, instances)
+        assert not list(state_dir.glob("*.json")) and not (state_dir / "class" / "state.json").exists()
     finally:  # whatever happened, leave nothing for the next test
         lc(env, "class", "down")
-        lc(env, "down", "part7", "--instance", name)
+        for instance in instances:
+            lc(env, "down", "part7", "--instance", instance)
 
 
 def test_up_twice_down_twice_and_two_labs_side_by_side(env: dict[str, str], instance: str) -> None:

@@ -17,20 +17,21 @@ from pathlib import Path
 from labcheck.classroom import process
 from labcheck.classroom.roster import Learner
 from labcheck.classroom.state import (
+    CLASS_TIP,
     ClassLogin,
     ClassState,
     class_dir,
     delete_class_files,
     load_class,
-    private_write,
     save_class,
 )
 from labcheck.classroom.tokens import ISSUER, SERVICE, hash_password, new_signing_key
 from labcheck.environment.docker_client import docker_client
 from labcheck.environment.services import ensure_image, free_port, remove_instance, wait_ready
 from labcheck.environment.state import LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE, local_address
-from labcheck.errors import ClassError, PortInUse, UsageError
+from labcheck.errors import ClassError, PortInUse, StateDamaged, UsageError
 from labcheck.spec.model import LabSpec
+from labcheck.state_files import write_private
 
 GRADER_USER = "instructor"
 DEFAULT_PORT = 5050
@@ -56,8 +57,8 @@ def _write_token_config(host: str, port: int, logins: Sequence[ClassLogin], grad
     folder = class_dir()
     files = _Files(*(str(folder / n) for n in ("token-server.json", "token.key", "token.crt", "token-server.log")))
     signing = new_signing_key()
-    private_write(folder / "token.key", signing.key_pem)
-    private_write(folder / "token.crt", signing.cert_pem)
+    write_private(folder / "token.key", signing.key_pem, tip=CLASS_TIP)
+    write_private(folder / "token.crt", signing.cert_pem, tip=CLASS_TIP)
     table = {}
     for login in [*logins, grader]:
         salt, digest = hash_password(login.password)
@@ -71,7 +72,7 @@ def _write_token_config(host: str, port: int, logins: Sequence[ClassLogin], grad
         "cert_file": files.cert,
         "logins": table,
     }
-    private_write(folder / "token-server.json", json.dumps(config, indent=1).encode())
+    write_private(folder / "token-server.json", json.dumps(config, indent=1).encode(), tip=CLASS_TIP)
     return files, signing.cert_pem
 
 
@@ -173,7 +174,14 @@ def _start_registry(spec: LabSpec, instance: str, image: str, host: str, port: i
 
 def class_down() -> list[str]:
     """Remove the class: its containers and volumes, the token server, the state; what was removed."""
-    state = load_class()
+    try:
+        state = load_class()
+    except StateDamaged:
+        # What the state held cannot be trusted: its token server is found by its owner mark;
+        # its registry container, if any, is left (`labcheck status` lists it, as below).
+        stopped = process.stop_orphans(class_dir())
+        delete_class_files()
+        return [*stopped, "the damaged class state"]
     if state is None:
         # Without our state we cannot tell this class's containers from another state dir's
         # (a bench, a test): leave them; `labcheck status` lists them, `docker rm` removes them.

@@ -9,17 +9,22 @@ from pathlib import Path
 
 import httpx
 
-from labcheck.environment.host_process import alive, last_line, spawn, stop
+from labcheck.environment.host_process import alive, last_line, owned_by, spawn, stop
 from labcheck.errors import ClassError
 from labcheck.http_transport import http_client
 
 READY_TIMEOUT = 20.0
 
-__all__ = ["alive", "start_token_server", "stop", "token_server_command"]
+__all__ = ["alive", "start_token_server", "stop", "stop_orphans", "token_server_command"]
 
 
 def token_server_command(config: Path) -> tuple[str, ...]:
     return (sys.executable, "-m", "labcheck.classroom.token_server", str(config))
+
+
+def _owner(folder: Path) -> str:
+    """The owner mark of the token server whose files are in `folder` (the class dir)."""
+    return f"class:{folder}"
 
 
 def start_token_server(config: Path, log: Path, probe_url: str) -> tuple[int, tuple[str, ...]]:
@@ -28,7 +33,7 @@ def start_token_server(config: Path, log: Path, probe_url: str) -> tuple[int, tu
     Stopped again if it does not answer, or if we are interrupted while waiting for it.
     """
     command = token_server_command(config)
-    proc = spawn(command, log)
+    proc = spawn(command, log, owner=_owner(config.parent))
     try:
         _wait_healthy(proc, command, log, probe_url)
     except BaseException:
@@ -50,3 +55,9 @@ def _wait_healthy(proc: subprocess.Popen[bytes], command: tuple[str, ...], log: 
                 pass
             time.sleep(0.05)
     raise ClassError(f"the token server did not answer {probe_url} within {READY_TIMEOUT:.0f} s")
+
+
+def stop_orphans(folder: Path) -> list[str]:
+    """Stop the token servers of the class dir `folder` found by their owner mark (for a
+    `class down` whose state file is damaged); what was stopped."""
+    return [f"token server (pid {pid})" for pid, command in owned_by(_owner(folder)) if stop(pid, command)]

@@ -11,27 +11,30 @@ concurrently. Its requests carry class tokens fetched up front, each granting th
 login pull on 25 repositories, instead of one token request per repository.
 Manifests and config blobs are content-addressed, so each digest is fetched once for the
 whole class even when many learners pushed the same image.
+
+One learner never costs the room its report: whatever goes wrong grading a learner (a bug
+included) or reading their submitted file is shown in their row, and the others are graded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import threading
 import time
+import traceback
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from labcheck.checks.catalog import kind_of
 from labcheck.classroom.state import ClassState
+from labcheck.classroom.submitted import Refused, Submissions
 from labcheck.classroom.tokens import SERVICE
-from labcheck.errors import RegistryAuthError, RegistryProtocolError, RegistryUnreachable, UsageError
+from labcheck.errors import RegistryAuthError, RegistryProtocolError, RegistryUnreachable
 from labcheck.grading import evaluate
 from labcheck.http_transport import SchemeTransport, http_client
 from labcheck.observe.model import Observations, RepoRef, RepoState, Unavailable
@@ -41,6 +44,7 @@ from labcheck.registry.auth import basic_auth_header
 from labcheck.results import CheckResult, ExerciseResult, LabResult, Status
 from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec
 from labcheck.spec.render import render_lab, template_context
+from labcheck.text import printable
 from labcheck.untrusted import BodyTooLarge, loads, read_capped
 
 #: Check kinds whose verdict (not only their hint) comes from the learner's own Docker daemon.
@@ -159,6 +163,12 @@ class LearnerRow:
     name: str
     result: LabResult
     submitted: bool = False  # a submitted report filled in checks not graded here
+    problems: tuple[str, ...] = ()  # why the row is incomplete: a refused report, an internal error
+    trace: str = ""  # the traceback of a bug met grading this learner (LABCHECK_DEBUG=1 shows it)
+
+    @property
+    def internal_error(self) -> bool:
+        return bool(self.trace)
 
 
 @dataclass(frozen=True)
@@ -170,6 +180,24 @@ class ClassReport:
     seconds: float
     exercises: tuple[tuple[str, str], ...]  # (id, title)
     rows: tuple[LearnerRow, ...]
+    refused: tuple[Refused, ...] = ()  # submitted files not used (also in their learner's row)
+
+
+@dataclass(frozen=True)
+class _Bug:
+    """An exception met grading one learner: a bug in labcheck, shown in that learner's row."""
+
+    reason: str
+    trace: str
+
+    @classmethod
+    def of(cls, exc: BaseException, doing: str) -> _Bug:
+        what = printable(f"{type(exc).__name__}: {exc}").replace("\n", " ")
+        what = what if len(what) <= 300 else what[:300] + "..."
+        return cls(
+            f"internal error {doing} (a bug in labcheck, please report it): {what}",
+            "".join(traceback.format_exception(exc)),
+        )
 
 
 def class_gradable(ex: ExerciseSpec, check: CheckSpec, service: str) -> bool:
@@ -197,19 +225,53 @@ def learner_lab(spec: LabSpec, state: ClassState, learner: str) -> LabSpec:
 
 def _observe_all(
     client: RegistryClient, state: ClassState, wanted: Mapping[str, frozenset[str]]
-) -> dict[str, RepoState | Unavailable]:
-    def one(repository: str) -> RepoState | Unavailable:
+) -> dict[str, RepoState | Unavailable | _Bug]:
+    def one(repository: str) -> RepoState | Unavailable | _Bug:
         ref = RepoRef(state.service, state.address, repository)
-        return observe_repository(client, ref, wanted[repository], workers=1)
+        try:
+            return observe_repository(client, ref, wanted[repository], workers=1)
+        except Exception as exc:  # the repository's learner gets the error, the others their grade
+            return _Bug.of(exc, f"reading {state.address}/{repository}")
 
     names = sorted(wanted)
     with ThreadPoolExecutor(max_workers=max(1, min(WORKERS, len(names))), thread_name_prefix="class-report") as pool:
         return dict(zip(names, pool.map(one, names), strict=True))
 
 
+def _repos_of(lab: LabSpec, service: str) -> dict[str, frozenset[str]]:
+    """The repositories (and files in them) the class-gradable checks of a learner's lab read."""
+    wanted: dict[str, frozenset[str]] = {}
+    for ex in lab.exercises:
+        for c in ex.checks:
+            if class_gradable(ex, c, service):
+                for (_, repo), files in kind_of(c).needs(kind_of(c).parse(c.args)).repos.items():
+                    wanted[repo] = wanted.get(repo, frozenset()) | files
+    return wanted
+
+
+def _not_graded(spec: LabSpec, reason: str) -> LabResult:
+    """A learner's result when nothing could be graded: every check ERROR (never a fail)."""
+    return LabResult(
+        spec.id,
+        spec.title,
+        tuple(
+            ExerciseResult(
+                ex.id,
+                ex.title,
+                ex.lesson,
+                tuple(
+                    CheckResult(c.id, c.title, Status.ERROR, 0, c.points, f"not graded: {reason}") for c in ex.checks
+                ),
+            )
+            for ex in spec.exercises
+        ),
+    )
+
+
 def _grade_one(
     lab: LabSpec, state: ClassState, repos: Mapping[str, RepoState | Unavailable], submitted: LabResult | None
 ) -> tuple[LabResult, bool]:
+    """The learner's result from their repositories, merged with their submitted report."""
     exercises = [
         ex.model_copy(update={"checks": tuple(c for c in ex.checks if class_gradable(ex, c, state.service))})
         for ex in lab.exercises
@@ -249,21 +311,30 @@ def grade_class(
     spec: LabSpec,
     state: ClassState,
     *,
-    submitted: Mapping[str, LabResult] | None = None,
+    submitted: Submissions | None = None,
     timeout: float = 10.0,
     client: RegistryClient | None = None,
 ) -> ClassReport:
-    """Grade every learner of the class: their repositories read concurrently over one client."""
+    """Grade every learner of the class: their repositories read concurrently over one client.
+
+    A learner whose grading raises (a bug) gets a row of ERROR checks saying so; a refused
+    submitted file is named in its learner's row. Neither stops the others' grading.
+    """
     started = time.monotonic()
-    submitted = submitted or {}
-    labs = {lg.user: learner_lab(spec, state, lg.user) for lg in state.learners}
+    submitted = submitted or Submissions()
+    labs: dict[str, LabSpec] = {}
+    needs: dict[str, dict[str, frozenset[str]]] = {}
+    bugs: dict[str, _Bug] = {}
+    for lg in state.learners:
+        try:
+            labs[lg.user] = learner_lab(spec, state, lg.user)
+            needs[lg.user] = _repos_of(labs[lg.user], state.service)
+        except Exception as exc:
+            bugs[lg.user] = _Bug.of(exc, "preparing this learner's lab")
     wanted: dict[str, frozenset[str]] = {}
-    for lab in labs.values():
-        for ex in lab.exercises:
-            for c in ex.checks:
-                if class_gradable(ex, c, state.service):
-                    for (_, repo), files in kind_of(c).needs(kind_of(c).parse(c.args)).repos.items():
-                        wanted[repo] = wanted.get(repo, frozenset()) | files
+    for repos_files in needs.values():
+        for repo, files in repos_files.items():
+            wanted[repo] = wanted.get(repo, frozenset()) | files
     own = client is None
     if client is None:
         with http_client(timeout=timeout) as http:  # loopback: never through a proxy
@@ -276,14 +347,31 @@ def grade_class(
             transport=ClassTokenTransport(tokens, SchemeTransport(limits=limits), state.address),
         )
     try:
-        repos = _observe_all(client, state, wanted)
+        observed = _observe_all(client, state, wanted)
     finally:
         if own:
             client.close()
+    refused: dict[str, list[str]] = {}
+    for r in submitted.refused:
+        if r.learner:
+            refused.setdefault(r.learner, []).append(f"{r.path} not used: {r.reason}")
     rows = []
     for lg in state.learners:
-        result, used = _grade_one(labs[lg.user], state, repos, submitted.get(lg.user))
-        rows.append(LearnerRow(lg.user, lg.name, result, used))
+        problems = refused.get(lg.user, [])
+        bug = bugs.get(lg.user) or next(
+            (seen for repo in needs.get(lg.user, {}) if isinstance(seen := observed[repo], _Bug)), None
+        )
+        if bug is None:
+            try:
+                repos = {r: o for r in needs[lg.user] if not isinstance(o := observed[r], _Bug)}
+                result, used = _grade_one(labs[lg.user], state, repos, submitted.reports.get(lg.user))
+                rows.append(LearnerRow(lg.user, lg.name, result, used, tuple(problems)))
+                continue
+            except Exception as exc:
+                bug = _Bug.of(exc, "grading this learner")
+        rows.append(
+            LearnerRow(lg.user, lg.name, _not_graded(spec, bug.reason), False, (bug.reason, *problems), bug.trace)
+        )
     return ClassReport(
         lab=spec.id,
         title=spec.title,
@@ -292,53 +380,5 @@ def grade_class(
         seconds=time.monotonic() - started,
         exercises=tuple((ex.id, ex.title) for ex in spec.exercises),
         rows=tuple(rows),
+        refused=submitted.refused,
     )
-
-
-def load_submitted(paths: Sequence[Path], lab: str, learners: Sequence[str]) -> dict[str, LabResult]:
-    """Learners' own JSON reports, keyed by learner: the report's `learner`, else the file name.
-
-    `results/alice.json` is alice's report. A file that is not a schema-1 report of this lab,
-    or names no learner of the class, is a usage error naming the file.
-    """
-    known = set(learners)
-    out: dict[str, LabResult] = {}
-    for path in paths:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"{path}: not a readable JSON report: {exc}") from exc
-        if not isinstance(data, dict) or data.get("schema") != 1 or data.get("lab") != lab:
-            raise UsageError(f"{path}: not a schema-1 JSON report of lab {lab} (`labcheck run {lab} --format json`)")
-        learner = str(data.get("learner") or path.stem)
-        if learner not in known:
-            raise UsageError(f"{path}: learner {learner!r} is not on the class roster", tip="name it <learner-id>.json")
-        out[learner] = _result_from_json(data, path)
-    return out
-
-
-def _result_from_json(data: dict[str, Any], path: Path) -> LabResult:
-    try:
-        exercises = tuple(
-            ExerciseResult(
-                str(ex["id"]),
-                str(ex.get("title", "")),
-                str(ex.get("lesson", "")),
-                tuple(
-                    CheckResult(
-                        str(c["id"]),
-                        str(c.get("title", "")),
-                        Status(c["status"]),
-                        int(c.get("points", 0)),
-                        int(c.get("max_points", 0)),
-                        str(c.get("message", "")),
-                        str(c.get("hint", "")),
-                    )
-                    for c in ex["checks"]
-                ),
-            )
-            for ex in data["exercises"]
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UsageError(f"{path}: malformed report: {exc}") from exc
-    return LabResult(str(data["lab"]), "", exercises, str(data.get("target", "")))

@@ -15,11 +15,13 @@ from pathlib import Path
 
 from labcheck.errors import RosterError
 from labcheck.spec.learners import LEARNER_ID
+from labcheck.text import printable
 
 EMAIL = re.compile(r"^[^@\s,]+@[^@\s,]+\.[^@\s,]+$")
 #: Names the class registry keeps for itself (the instructor's grading login).
 RESERVED_IDS = frozenset({"instructor", "labcheck"})
 MAX_LEARNERS = 1000
+MAX_ROSTER_BYTES = 1 << 20  # 1000 learners with long names and emails fit ten times over
 
 
 @dataclass(frozen=True)
@@ -39,13 +41,24 @@ def parse_roster(text: str, source: str = "roster") -> tuple[Learner, ...]:
     """The learners of a roster's text; RosterError at the first bad line."""
     learners: list[Learner] = []
     seen: dict[str, int] = {}
-    for lineno, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+    rows = csv.reader(io.StringIO(text))
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a field of more than 128 kB: not a roster
+            raise RosterError(f"{source}:{rows.line_num}: not a CSV line of a roster ({exc})") from exc
+        lineno = rows.line_num
         fields = [f.strip() for f in row]
         if not fields or not any(fields) or fields[0].startswith("#"):
             continue
         if not learners and not seen and [f.lower() for f in fields][:1] == ["id"]:
             continue  # a header line
         where = f"{source}:{lineno}"
+        odd = next((f for f in fields if printable(f) != f or "\n" in f or "\t" in f), None)
+        if odd is not None:  # names are printed on cards and in terminals
+            raise RosterError(f"{where}: control characters in {printable(odd)[:60]!r}")
         if len(fields) > 3:
             raise RosterError(f"{where}: {len(fields)} fields; expected id[,name][,email]")
         learner_id = fields[0]
@@ -77,9 +90,16 @@ def parse_roster(text: str, source: str = "roster") -> tuple[Learner, ...]:
 def read_roster(path: Path) -> tuple[Learner, ...]:
     """The learners of a roster file."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_ROSTER_BYTES + 1)
     except OSError as exc:
         raise RosterError(f"{path}: cannot read: {exc.strerror}") from exc
+    if len(raw) > MAX_ROSTER_BYTES:
+        raise RosterError(f"{path}: more than {MAX_ROSTER_BYTES} bytes: not a roster")
+    if b"\0" in raw:
+        raise RosterError(f"{path}: binary data (a NUL byte at {raw.index(0)}), not a CSV roster")
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RosterError(f"{path}: not UTF-8 text") from exc
     return parse_roster(text, str(path))

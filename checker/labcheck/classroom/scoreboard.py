@@ -52,9 +52,13 @@ def to_table(report: ClassReport) -> str:
     for row in report.rows:
         values = "  ".join(f"{c.text:>14}" for c in cells(row))
         total = f"{row.result.points}/{row.result.max_points}"
-        lines.append(f"{row.learner:<{width}}  {values}  {total:>9}{'  *' if row.submitted else ''}")
+        marks = ("  *" if row.submitted else "") + (f"  ! {'; '.join(row.problems)}" if row.problems else "")
+        lines.append(f"{row.learner:<{width}}  {values}  {total:>9}{marks}")
     passed = sum(1 for r in report.rows if r.result.max_points and r.result.points == r.result.max_points)
     legend = "'-': not graded here" + ("; *: with a submitted report" if _any_submitted(report) else "")
+    if any(r.problems for r in report.rows):
+        legend += "; !: see why"
+    lines.extend(f"not used: {r.path}: {r.reason}" for r in report.refused if not r.learner)
     lines.append(
         f"{len(report.rows)} learners, {passed} with every graded check passed; graded from {report.registry} "
         f"in {report.seconds:.2f} s ({legend})"
@@ -67,13 +71,14 @@ def _any_submitted(report: ClassReport) -> bool:
 
 
 def to_csv(report: ClassReport) -> str:
-    """learner,name,<exercise>...,points,max_points (an empty cell: not graded here)."""
+    """learner,name,<exercise>...,points,max_points,problems (an empty cell: not graded here)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["learner", "name", *(i for i, _ in report.exercises), "points", "max_points"])
+    writer.writerow(["learner", "name", *(i for i, _ in report.exercises), "points", "max_points", "problems"])
     for row in report.rows:
         values = ["" if c.state == "skip" else c.points for c in cells(row)]
-        writer.writerow([row.learner, row.name, *values, row.result.points, row.result.max_points])
+        problems = "; ".join(row.problems)
+        writer.writerow([row.learner, row.name, *values, row.result.points, row.result.max_points, problems])
     return out.getvalue()
 
 
@@ -92,6 +97,8 @@ def to_dict(report: ClassReport) -> dict[str, Any]:
                 "points": row.result.points,
                 "max_points": row.result.max_points,
                 "submitted": row.submitted,
+                "problems": list(row.problems),
+                "internal_error": row.internal_error,
                 "exercises": [
                     {
                         "id": ex.id,
@@ -108,6 +115,7 @@ def to_dict(report: ClassReport) -> dict[str, Any]:
             }
             for row in report.rows
         ],
+        "refused": [{"file": r.path, "learner": r.learner or None, "reason": r.reason} for r in report.refused],
     }
 
 
@@ -125,6 +133,7 @@ def to_html(report: ClassReport, refresh_seconds: int | None = None) -> str:
             "points": row.result.points,
             "max_points": row.result.max_points,
             "submitted": row.submitted,
+            "problems": row.problems,
             "failing": [
                 f"{ex.id}/{c.id}: {c.title}"
                 for ex in row.result.exercises
@@ -139,4 +148,12 @@ def to_html(report: ClassReport, refresh_seconds: int | None = None) -> str:
         for ex in row.result.exercises:
             if cell(ex).state in ("fail", "partial", "error"):
                 stuck[ex.id] = stuck.get(ex.id, 0) + 1
-    return render_template("scoreboard.html.j2", report=report, rows=rows, stuck=stuck, refresh_seconds=refresh_seconds)
+    unclaimed = [r for r in report.refused if not r.learner]
+    return render_template(
+        "scoreboard.html.j2",
+        report=report,
+        rows=rows,
+        stuck=stuck,
+        unclaimed=unclaimed,
+        refresh_seconds=refresh_seconds,
+    )

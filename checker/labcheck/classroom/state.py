@@ -7,14 +7,14 @@ the login cards and grading), the token server's config, signing key, certificat
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from labcheck.environment.state import state_dir
 from labcheck.errors import ClassError
+from labcheck.pause import pause_point
+from labcheck.state_files import check_private_dir, read_state, write_private
 
 
 @dataclass(frozen=True)
@@ -66,40 +66,21 @@ def _state_path() -> Path:
     return class_dir() / "state.json"
 
 
-def private_write(path: Path, data: bytes) -> None:
-    """Write a file only its owner can read (atomically)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    tmp.replace(path)
+CLASS_TIP = (
+    "keep labcheck's state in a folder of your own (`chmod go-w` it, or set LABCHECK_STATE_DIR); "
+    "`labcheck class down` removes a class whose state is damaged"
+)
 
 
 def save_class(state: ClassState) -> None:
-    private_write(_state_path(), json.dumps(asdict(state), indent=2).encode())
-
-
-def _login(data: dict[str, Any]) -> ClassLogin:
-    return ClassLogin(**data)
+    pause_point("save-class-state", state.instance)
+    write_private(_state_path(), json.dumps(asdict(state), indent=2).encode(), tip=CLASS_TIP)
 
 
 def load_class() -> ClassState | None:
-    """The running class, or None."""
-    try:
-        data = json.loads(_state_path().read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as exc:
-        raise ClassError(f"the class state {_state_path()} is unreadable: {exc}") from exc
-    return ClassState(
-        **{
-            **data,
-            "token_command": tuple(data["token_command"]),
-            "grader": _login(data["grader"]),
-            "learners": tuple(_login(x) for x in data["learners"]),
-        }
-    )
+    """The running class, or None; StateDamaged when its state file is not what labcheck wrote."""
+    check_private_dir(state_dir(), tip=CLASS_TIP)
+    return read_state(_state_path(), ClassState, what="class state", tip=CLASS_TIP)
 
 
 def require_class() -> ClassState:

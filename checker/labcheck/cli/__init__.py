@@ -26,6 +26,13 @@ def _raise_interrupt(signum: int, frame: Any) -> NoReturn:
     raise KeyboardInterrupt
 
 
+def one_line(text: str) -> str:
+    """`text` as one printable line: an error is one line, whatever a registry or a file said."""
+    from labcheck.text import printable
+
+    return printable(text).replace("\n", "\\n")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: one place turns known errors into one line, a tip and an exit code."""
     from labcheck.errors import LabcheckError
@@ -45,14 +52,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         click.echo("labcheck: interrupted; nothing was left running", err=True)
         sys.exit(130)
     except LabcheckError as exc:
-        click.echo(f"labcheck: error: {exc.message}", err=True)
+        # messages quote registries, files and git: their control characters are shown, not run
+        click.echo(f"labcheck: error: {one_line(exc.message)}", err=True)
         if exc.tip:
-            click.echo(f"tip: {exc.tip}", err=True)
+            click.echo(f"tip: {one_line(exc.tip)}", err=True)
         sys.exit(exc.exit_code)
     except Exception as exc:
         if os.environ.get("LABCHECK_DEBUG"):
             raise
-        click.echo(f"labcheck: internal error: {type(exc).__name__}: {exc}", err=True)
+        click.echo(f"labcheck: internal error: {one_line(f'{type(exc).__name__}: {exc}')}", err=True)
         click.echo(
             f"this is a bug in labcheck: please report it to {ISSUES_URL} (LABCHECK_DEBUG=1 shows where)",
             err=True,

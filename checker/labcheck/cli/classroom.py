@@ -30,10 +30,14 @@ def class_group() -> None:
     """
 
 
-def _write_private(path: Path, text: str) -> None:
-    from labcheck.classroom.state import private_write
+CARDS_TIP = "write the cards into a folder of your own: --output-dir DIR (not writable by others)"
 
-    private_write(path, text.encode())
+
+def _write_private(path: Path, text: str) -> None:
+    """Write cards.html: mode 0600, atomically, in a folder nobody else may write to."""
+    from labcheck.state_files import write_private
+
+    write_private(path, text.encode(), tip=CARDS_TIP)
 
 
 @class_group.command("up")
@@ -133,30 +137,61 @@ def down() -> None:
 def report(submitted: tuple[Path, ...], watch: bool, interval: float, output_dir: Path) -> None:
     """Grade every learner against the class registry; print a table, write CSV, JSON and HTML.
 
-    SUBMITTED are learners' own `labcheck run LAB --format json` reports (named
-    <learner-id>.json): they grade the checks the class registry cannot show.
+    SUBMITTED are learners' own `labcheck run LAB --learner ID --format json` reports, each
+    named ID.json: they grade the checks the class registry cannot show. A file that is not
+    such a report is not used, and says why in its learner's row.
+
+    \b
+    Exit codes (the scoreboard is written in every case):
+    0  every learner graded, every submitted report used
+    2  a submitted file was not used (it is not that learner's report of this lab)
+    3  an internal error (a bug) met grading a learner or reading a file: shown in its row
     """
-    from labcheck.classroom.report import grade_class, load_submitted
+    from labcheck.classroom.report import grade_class
     from labcheck.classroom.scoreboard import to_csv, to_html, to_json, to_table
     from labcheck.classroom.state import require_class
+    from labcheck.classroom.submitted import load_submitted
     from labcheck.spec import load_lab
 
     state = require_class()
     spec = load_lab(state.lab)
-    theirs = load_submitted(list(submitted), spec.id, [lg.user for lg in state.learners])
+    theirs = load_submitted(list(submitted), spec, [lg.user for lg in state.learners])
+    for refused in theirs.refused:
+        click.echo(f"labcheck: {refused.path} not used: {refused.reason}", err=True)
+        _debug_trace(refused.trace)
     clear = watch and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    output_dir.mkdir(parents=True, exist_ok=True)
     while True:
         result = grade_class(spec, state, submitted=theirs)
-        (output_dir / "scoreboard.csv").write_text(to_csv(result), encoding="utf-8")
-        (output_dir / "scoreboard.json").write_text(to_json(result), encoding="utf-8")
         refresh = max(2, round(interval)) if watch else None
-        (output_dir / "scoreboard.html").write_text(to_html(result, refresh), encoding="utf-8")
+        for name, text in (
+            ("scoreboard.csv", to_csv(result)),
+            ("scoreboard.json", to_json(result)),
+            ("scoreboard.html", to_html(result, refresh)),
+        ):
+            _write_public(output_dir / name, text)
         if clear:
             click.clear()
         click.echo(to_table(result), nl=False)
         click.echo(f"written: {output_dir}/scoreboard.html, .csv, .json")
+        broken = [row for row in result.rows if row.internal_error]
+        for row in broken:
+            click.echo(f"labcheck: {row.learner}: {row.problems[0]}", err=True)
+            _debug_trace(row.trace)
         if not watch:
-            return
+            bug = broken or any(r.trace for r in theirs.refused)
+            sys.exit(3 if bug else 2 if theirs.refused else 0)
         click.echo(f"refreshing every {interval:g} s; Ctrl-C stops")
         time.sleep(interval)
+
+
+def _write_public(path: Path, text: str) -> None:
+    """A scoreboard file: written like the cards (atomically, never through a planted link), readable by all."""
+    from labcheck.state_files import write_private
+
+    write_private(path, text.encode(), tip=CARDS_TIP, mode=0o644)
+
+
+def _debug_trace(trace: str) -> None:
+    """With LABCHECK_DEBUG=1, the traceback of a bug met in one learner's row."""
+    if trace and os.environ.get("LABCHECK_DEBUG"):
+        click.echo(trace, err=True, nl=False)

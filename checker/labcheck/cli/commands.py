@@ -5,6 +5,7 @@ Heavy imports happen inside commands so `labcheck --help` stays fast.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import sys
@@ -169,8 +170,18 @@ def _instance_arg(lab_id: str, instance: str) -> str:
 def down(lab: str, instance: str | None) -> None:
     """Remove the lab's services and their data."""
     from labcheck.environment.lab import down as lab_down
+    from labcheck.environment.state import delete_state
+    from labcheck.errors import StateDamaged
+    from labcheck.text import printable
 
-    removed = lab_down(instance or lab)
+    try:
+        removed = lab_down(instance or lab)
+    except StateDamaged as exc:
+        # its pids and container ids cannot be trusted: without the file, down finds the lab's
+        # processes and containers by their marks and labels
+        click.echo(f"labcheck: {printable(exc.message)}: removing the lab without it", err=True)
+        delete_state(instance or lab)
+        removed = lab_down(instance or lab)
     click.echo(f"removed {', '.join(removed)}" if removed else f"lab {instance or lab} was not running")
 
 
@@ -196,12 +207,13 @@ def status(instance: str | None) -> None:
 def env(lab: str, instance: str | None, learner: str | None) -> None:
     """Print `export` lines for the lab: eval "$(labcheck env LAB)". Includes the password."""
     from labcheck.bundled import bundled_bin, path_for_aws
-    from labcheck.environment.state import require_state
+    from labcheck.environment.state import check_services, require_state
     from labcheck.spec import load_lab
     from labcheck.spec.render import exports, template_context
 
     state = require_state(instance or lab)
     spec = load_lab(state.lab)
+    check_services(state, spec.services)
     users = state.usernames()
     values = exports(spec, template_context(spec, state.hosts(), users, learner))
     for name, value in {**state.env(), **values}.items():
@@ -233,8 +245,6 @@ def _targets(
 ) -> tuple[dict[str, Target], dict[str, str], dict[str, str], LabState | None]:
     """Where each service is read. On --registry: there, with the Docker login, or with a
     login from AWS when `ecr_region` says it is an ECR (whose API is then AWS in that region)."""
-    from labcheck.environment.state import require_state
-    from labcheck.errors import UsageError
     from labcheck.observe.gather import Target, lab_targets
     from labcheck.registry import credentials_for
 
@@ -256,11 +266,26 @@ def _targets(
         addresses = dict.fromkeys(spec.services, registry)
         users = {n: namespace or s.username for n, s in spec.services.items() if s.username}
         return targets, addresses, {k: v for k, v in users.items() if v}, None
-    state = require_state(instance or spec.id)
-    if state.lab != spec.id:
-        raise UsageError(f"instance {state.instance!r} runs lab {state.lab!r}, not {spec.id!r}")
+    state = lab_state(spec, instance, required=True)
+    assert state is not None  # required
     users = state.usernames()
     return lab_targets(state), state.hosts(), users, state
+
+
+def lab_state(spec: LabSpec, instance: str | None, *, required: bool) -> LabState | None:
+    """The state of the instance (default: the lab's id) running `spec`: None, or LabNotRunning
+    when `required`, if it has none; a UsageError if it runs another lab; StateDamaged if it
+    lacks one of the lab's services."""
+    from labcheck.environment.state import check_services, load_state, require_state
+    from labcheck.errors import UsageError
+
+    name = instance or spec.id
+    state = require_state(name) if required else load_state(name)
+    if state is None:
+        return None
+    if state.lab != spec.id:
+        raise UsageError(f"instance {state.instance!r} runs lab {state.lab!r}, not {spec.id!r}")
+    return check_services(state, spec.services)
 
 
 @cli.command()
@@ -355,6 +380,7 @@ def run(
             remote=registry is not None,
             ecr=region is not None,
         )
+    result = dataclasses.replace(result, learner=learner)  # the report says whose values it graded
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     report = reporter_for(fmt, color=color).render(result)
     if output is not None:
@@ -373,13 +399,12 @@ def run(
 @learner_option
 def hint(lab: str, exercise: str, instance: str | None, learner: str | None) -> None:
     """Show an exercise's instructions and what its checks look for."""
-    from labcheck.environment.state import load_state
     from labcheck.grading import select
     from labcheck.spec import load_lab
     from labcheck.spec.render import example_context, render_lab, template_context
 
     spec = load_lab(lab)
-    state = load_state(instance or spec.id)
+    state = lab_state(spec, instance, required=False)
     if state is not None:
         users = state.usernames()
         context = template_context(spec, state.hosts(), users, learner)
@@ -410,12 +435,13 @@ def verify(lab: str, only: tuple[str, ...], seeds: int | None) -> None:
     """Self-test: every check fails on an empty lab, passes on the reference, fails on each mistake."""
     from labcheck.errors import VerifyError
     from labcheck.spec import load_lab
+    from labcheck.text import printable_lines
     from labcheck.verify import seed_learners, verify_lab
 
     spec = load_lab(lab)
 
     def progress(line: str) -> None:
-        click.echo(line)
+        click.echo(printable_lines(line))  # problems quote check messages, registries' and git's text
 
     learners: list[str | None] = list(seed_learners(seeds)) if seeds else [None]
     outcomes = verify_lab(spec, only=only, progress=progress, learners=learners)

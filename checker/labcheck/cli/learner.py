@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from labcheck.cli.commands import _targets
+from labcheck.cli.commands import _targets, lab_state
 from labcheck.cli.options import instance_option, learner_option
 
 
@@ -25,13 +25,12 @@ from labcheck.cli.options import instance_option, learner_option
 @instance_option
 def instructions(lab: str, learner: str | None, class_registry: str | None, instance: str | None) -> None:
     """Print every exercise's instructions, with your values (--learner) and addresses."""
-    from labcheck.environment.state import load_state
     from labcheck.errors import UsageError
     from labcheck.spec import load_lab
     from labcheck.spec.render import example_context, render_lab, template_context
 
     spec = load_lab(lab)
-    state = load_state(instance or spec.id)
+    state = lab_state(spec, instance, required=False)
     addresses = state.hosts() if state else {n: f"localhost:{s.port}" for n, s in spec.services.items()}
     users = state.usernames() if state else {n: u for n, s in spec.services.items() if (u := s.login_user)}
     if class_registry:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from labcheck.errors import LabNotRunning, UsageError
+from labcheck.errors import LabNotRunning, StateDamaged, UsageError
+from labcheck.pause import pause_point
+from labcheck.state_files import check_private_dir, read_state, write_private
 
 LABEL_PREFIX = "io.labcheck"
 LABEL_INSTANCE = f"{LABEL_PREFIX}.instance"
@@ -141,31 +144,36 @@ def _path(instance: str) -> Path:
     return state_dir() / f"{check_instance_name(instance)}.json"
 
 
+STATE_TIP = (
+    "keep labcheck's state in a folder of your own (`chmod go-w` it, or set LABCHECK_STATE_DIR); "
+    "`labcheck down LAB` removes a lab whose state file is damaged"
+)
+
+
 def save_state(state: LabState) -> None:
-    """Write the state file readable by its owner only."""
-    folder = state_dir()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = _path(state.instance)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(asdict(state), fh, indent=2)
-    tmp.replace(path)
+    """Write the state file readable by its owner only (it holds the generated passwords)."""
+    pause_point("save-lab-state", state.instance)
+    write_private(_path(state.instance), json.dumps(asdict(state), indent=2).encode(), tip=STATE_TIP)
 
 
 def load_state(instance: str) -> LabState | None:
-    """The saved state of an instance, or None."""
-    try:
-        data = json.loads(_path(instance).read_text(encoding="utf-8"))
-        services = {
-            name: ServiceState(**{**svc, "command": tuple(svc.get("command") or ())})
-            for name, svc in data["services"].items()
-        }
-        return LabState(lab=data["lab"], instance=data["instance"], services=services)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # a damaged state file is treated as absent; `up` rewrites it
+    """The saved state of an instance, None when it has none; StateDamaged when its file is
+    not what labcheck wrote (`labcheck down` still removes such a lab)."""
+    return read_state(_path(instance), LabState, what="lab state", tip=STATE_TIP)
+
+
+def check_services(state: LabState, services: Iterable[str]) -> LabState:
+    """`state` when it holds every one of its lab's `services`; else StateDamaged (an older
+    labcheck, before the lab had that service, started it)."""
+    missing = [name for name in services if name not in state.services]
+    if missing:
+        raise StateDamaged(
+            f"the lab state {_path(state.instance)} has no service {missing[0]!r} of lab {state.lab}: "
+            "an older labcheck started this lab",
+            tip=f"`labcheck down {state.lab}{'' if state.instance == state.lab else ' --instance ' + state.instance}`"
+            f", then `labcheck up` it again",
+        )
+    return state
 
 
 def require_state(instance: str) -> LabState:
@@ -181,7 +189,9 @@ def all_states() -> list[LabState]:
     folder = state_dir()
     if not folder.is_dir():
         return []
-    found = (load_state(p.stem) for p in sorted(folder.glob("*.json")))
+    check_private_dir(folder, tip=STATE_TIP)
+    names = sorted(p.stem for p in folder.glob("*.json") if _INSTANCE.fullmatch(p.stem) and ".." not in p.stem)
+    found = (load_state(name) for name in names)
     return [s for s in found if s is not None]
 
 

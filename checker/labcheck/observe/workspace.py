@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 from labcheck.observe.model import Commit, InlinePassword, Unavailable, WorkspaceState
+from labcheck.safe_git import git
 
 MAX_COMMITS = 200
 MAX_SCAN_BYTES = 256 * 1024
@@ -14,13 +14,9 @@ MAX_SCAN_BYTES = 256 * 1024
 _INLINE = re.compile(r"docker\s+login\b[^\n#]*\s(-p|--password(?!-stdin)\b)(\s|=)")
 
 
-def _git(path: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", "-C", str(path), *args], capture_output=True, timeout=30, check=False)
-
-
 def observe_workspace(path: Path, files: frozenset[str]) -> WorkspaceState | Unavailable:
     """HEAD's commits (newest first) with the requested files, and inline-password logins."""
-    log = _git(path, "log", f"--max-count={MAX_COMMITS}", "--format=%H%x00%s", "HEAD")
+    log = git(path, "log", f"--max-count={MAX_COMMITS}", "--format=%H%x00%s", "HEAD")
     if log.returncode != 0:
         reason = log.stderr.decode(errors="replace").strip().splitlines()
         return Unavailable(f"cannot read git history of {path}: {reason[-1] if reason else 'git failed'}")
@@ -29,14 +25,14 @@ def observe_workspace(path: Path, files: frozenset[str]) -> WorkspaceState | Una
         sha, _, subject = line.partition("\x00")
         contents: dict[str, bytes | None] = {}
         for f in sorted(files):
-            shown = _git(path, "show", f"{sha}:{f}")
+            shown = git(path, "cat-file", "blob", f"{sha}:{f}")  # the bytes: no textconv, no filters
             contents[f] = shown.stdout if shown.returncode == 0 else None
         commits.append(Commit(sha=sha, subject=subject, files=contents))
     return WorkspaceState(path=str(path), commits=tuple(commits), inline_passwords=_inline_passwords(path))
 
 
 def _inline_passwords(path: Path) -> tuple[InlinePassword, ...]:
-    listed = _git(path, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    listed = git(path, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     found = []
     for name in sorted(set(listed.stdout.decode(errors="replace").split("\0")) - {""}):
         file = path / name
@@ -54,4 +50,4 @@ def _inline_passwords(path: Path) -> tuple[InlinePassword, ...]:
 
 def is_git_repository(path: Path) -> bool:
     """True when `path` is inside a git work tree."""
-    return _git(path, "rev-parse", "--is-inside-work-tree").returncode == 0
+    return git(path, "rev-parse", "--is-inside-work-tree").returncode == 0

@@ -1,8 +1,9 @@
 """The versioned JSON report that CI systems and the class report parse.
 
-{"schema": 1, "lab", "passed", "score": {"points", "max_points"},
- "exercises": [{"id", "title", "passed", "checks": [{"id", "title", "status", "points",
- "max_points", "message", "hint", "evidence"}]}]}
+Pinned by report.schema.json (JSON Schema 2020-12, shipped in this package):
+{"schema": 1, "lab", "learner", "target", "passed", "score": {"points", "max_points"},
+ "exercises": [{"id", "title", "lesson", "passed", "points", "max_points", "checks": [{"id",
+ "title", "status", "points", "max_points", "message", "hint", "evidence"}]}]}
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def to_dict(result: LabResult) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "lab": result.lab,
+        "learner": result.learner,
         "target": result.target,
         "passed": result.passed,
         "score": {"points": result.points, "max_points": result.max_points},
@@ -53,4 +55,5 @@ def to_dict(result: LabResult) -> dict[str, Any]:
 
 class JsonReporter(Reporter):
     def render(self, result: LabResult) -> str:
-        return json.dumps(to_dict(result), indent=2) + "\n"
+        # json escapes every control character itself (\u001b): the data stays exact
+        return json.dumps(to_dict(result), indent=2, allow_nan=False) + "\n"

@@ -1,22 +1,27 @@
-"""JUnit XML: one testsuite per exercise, one testcase per check (fail -> failure, error -> error)."""
+"""JUnit XML: one testsuite per exercise, one testcase per check (fail -> failure, error -> error).
+
+Valid against the JUnit schema Jenkins' xUnit plugin reads (junit-10.xsd): `skipped` is
+counted on each testsuite (testsuites has no such attribute). Every text is printable first:
+XML 1.0 cannot hold NUL or ESC at all, even escaped.
+"""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from labcheck.reporters.base import Reporter
+from labcheck.reporters.base import Reporter, printable_result
 from labcheck.results import LabResult, Status
 
 
 class JunitReporter(Reporter):
     def render(self, result: LabResult) -> str:
+        result = printable_result(result)
         suites = ET.Element(
             "testsuites",
             name=f"labcheck {result.lab}",
             tests=str(len(result.checks())),
             failures=str(result.count(Status.FAIL)),
             errors=str(result.count(Status.ERROR)),
-            skipped=str(result.count(Status.SKIP)),
         )
         for ex in result.exercises:
             suite = ET.SubElement(
@@ -26,6 +31,7 @@ class JunitReporter(Reporter):
                 tests=str(len(ex.checks)),
                 failures=str(sum(c.status is Status.FAIL for c in ex.checks)),
                 errors=str(sum(c.status is Status.ERROR for c in ex.checks)),
+                skipped=str(sum(c.status is Status.SKIP for c in ex.checks)),
             )
             for c in ex.checks:
                 case = ET.SubElement(suite, "testcase", classname=f"{result.lab}.{ex.id}", name=f"{c.id}: {c.title}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from labcheck.reporters.base import Reporter
+from labcheck.reporters.base import Reporter, printable_result
 from labcheck.results import LabResult, Status
 
 _MARK = {Status.PASS: "PASS", Status.FAIL: "FAIL", Status.ERROR: "ERROR", Status.SKIP: "SKIP"}
@@ -20,6 +20,7 @@ class TextReporter(Reporter):
         return f"\033[{_COLOR[status]}m{text}\033[0m" if self.color else text
 
     def render(self, result: LabResult) -> str:
+        result = printable_result(result)  # messages quote registries and git: no terminal controls
         lines = [f"labcheck {result.lab}: {result.title}" + (f"  [{result.target}]" if result.target else "")]
         for ex in result.exercises:
             head = "skipped" if ex.skipped else "passed" if ex.passed else "not yet"
