@@ -46,6 +46,10 @@ def test_list(capsys: pytest.CaptureFixture[str]) -> None:
         (("run", "part7", "--workspace", "/nonexistent/dir"), "is not a git repository"),
         (("frobnicate",), "No such command"),
         (("up", "part7", "--host", "0.0.0.0"), "--host 0.0.0.0 would publish the lab's registries beyond this machine"),
+        (
+            ("class", "up", "part7", "--roster", "roster.csv", "--host", "192.168.1.5"),
+            "--host 192.168.1.5 would publish the class registry beyond this machine",
+        ),
         (("run", "part7", "ecr", "--ecr-region", "us-east-1"), "--ecr-region needs --registry"),
         (("run", "part7", "--registry", "localhost:5002", "--ecr-region", "mars"), "not an AWS region name"),
         (

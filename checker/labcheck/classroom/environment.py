@@ -37,10 +37,6 @@ GRADER_USER = "instructor"
 DEFAULT_PORT = 5050
 
 
-def _probe_host(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "localhost") else host
-
-
 def _new_login(learner: Learner) -> ClassLogin:
     return ClassLogin(learner.id, secrets.token_urlsafe(18), learner.name, learner.email)
 
@@ -93,8 +89,10 @@ def class_up(
     if load_class() is not None:
         raise ClassError("a class is already running", tip="`labcheck class down` removes it first")
     instance = f"class-{spec.id}-{secrets.token_hex(2)}"
-    token_port = token_port or free_port(host)
-    token_url = f"http://{_probe_host(host)}:{token_port}/token"
+    # The token server always listens on loopback: learners on other machines reach it
+    # through the TLS proxy that fronts the registry too (README: TLS for learners).
+    token_port = token_port or free_port()
+    token_url = f"http://127.0.0.1:{token_port}/token"
     realm = realm or token_url
     logins = tuple(_new_login(lr) for lr in learners)
     grader = ClassLogin(GRADER_USER, secrets.token_urlsafe(24), "grading login")
@@ -103,9 +101,9 @@ def class_up(
     try:
         image = image or spec.services[spec.class_service].image or spec.registry_image
         ensure_image(client, image)
-        files, cert_pem = _write_token_config(host, token_port, logins, grader)
+        files, cert_pem = _write_token_config("127.0.0.1", token_port, logins, grader)
         pid, command = process.start_token_server(
-            Path(files.config), Path(files.log), f"http://{_probe_host(host)}:{token_port}/healthz"
+            Path(files.config), Path(files.log), f"http://127.0.0.1:{token_port}/healthz"
         )
         container_id = _start_registry(spec, instance, image, host, port, realm, cert_pem)
         state = ClassState(

@@ -45,7 +45,13 @@ def _write_private(path: Path, text: str) -> None:
 @click.option(
     "--roster", type=click.Path(path_type=Path, dir_okay=False), required=True, help="id[,name][,email] lines."
 )
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (learners connect to it).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address the class registry publishes on; one that is not loopback needs --expose.",
+)
+@click.option("--expose", is_flag=True, help="Allow --host to be an address other machines reach.")
 @click.option(
     "--port", type=click.IntRange(1, 65535), default=5050, show_default=True, help="The class registry's port."
 )
@@ -63,6 +69,7 @@ def up(
     lab: str,
     roster: Path,
     host: str,
+    expose: bool,
     port: int,
     token_port: int | None,
     realm: str | None,
@@ -75,9 +82,22 @@ def up(
     from labcheck.classroom.cards import card_text, cards, cards_html
     from labcheck.classroom.environment import class_up
     from labcheck.classroom.roster import read_roster
+    from labcheck.environment.placement import is_loopback_bind
+    from labcheck.errors import UsageError
     from labcheck.spec import load_lab
 
     spec = load_lab(lab)
+    if not is_loopback_bind(host):
+        if not expose:
+            raise UsageError(
+                f"--host {host} would publish the class registry beyond this machine",
+                tip="add --expose (with a TLS proxy in front: README, TLS for learners), or leave --host out",
+            )
+        click.echo(
+            f"labcheck: warning: --expose: on {host} other machines reach the class registry over plain HTTP "
+            "(login required); the token server stays on 127.0.0.1",
+            err=True,
+        )
     learners = read_roster(roster)  # a bad roster stops here, before anything starts
     state = class_up(
         spec,
