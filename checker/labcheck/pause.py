@@ -4,9 +4,13 @@ With LABCHECK_PAUSE_AT=<step> and LABCHECK_PAUSE_FILE=<path> in its environment,
 reaching <step> writes "<its pid> <what it works on>" to <path> and waits there (up to
 PAUSE_SECONDS) for the signal the test sends. Unset, a pause point costs one lookup.
 
-Steps: save-lab-state (`up`, and each lab `verify` starts: every service is running, the
-state not yet written; the subject is the lab instance) and save-class-state (`class up`:
-token server and registry running; the subject is the class instance).
+Steps (the subject is the lab or class instance; all in the main thread):
+- `up` (and each lab `verify` starts): images-ready (nothing started yet), registries-starting
+  (their containers starting in worker threads), ecr-api-started (moto running), registries-started,
+  save-lab-state (every service running, the state not yet written);
+- `verify`: verify-workspace-ready (lab up, workspace made), verify-script-done (the solution ran);
+- `class up`: token-server-started, save-class-state (token server and registry running);
+- `watch`: watch-graded (after each grade; the subject is the lab id).
 """
 
 from __future__ import annotations

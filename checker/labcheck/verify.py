@@ -26,6 +26,7 @@ from labcheck.environment.state import LabState
 from labcheck.errors import UsageError
 from labcheck.grading import grade
 from labcheck.observe.gather import lab_targets
+from labcheck.pause import pause_point
 from labcheck.results import LabResult, Status
 from labcheck.spec.loader import load_solutions
 from labcheck.spec.model import LabSpec, SolutionSpec
@@ -150,6 +151,7 @@ def verify_solution(
         docker_config = tmp / "docker-config"
         docker_config.mkdir()
         context = _context(spec, state, learner)
+        pause_point("verify-workspace-ready", instance)
         problems = _compare_empty(_grade(spec, state, sol, ws, docker_config, learner))
         env = {
             **os.environ,
@@ -169,6 +171,7 @@ def verify_solution(
             timeout=SCRIPT_TIMEOUT,
             check=False,
         )
+        pause_point("verify-script-done", instance)
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:])
             for secret in state.secrets():

@@ -199,12 +199,50 @@ def wait_for_pause(marker: Path, proc: subprocess.Popen[str], timeout: float = 1
     return subject
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-@pytest.mark.parametrize("command", ["up", "verify", "class-up"])
-def test_signal_leaves_nothing_behind(env: dict[str, str], tmp_path: Path, sig: signal.Signals, command: str) -> None:
-    """labcheck is held where the most exists and nothing is saved yet: every service (or the
-    class's token server and registry) running, the state not written. A signal there must
-    exit 130 and leave nothing: no container, volume, network, host process or state."""
+# Where a signal lands (labcheck/pause.py's steps), and what must be running there for the
+# case to test anything: containers "yes", "maybe" (still starting in worker threads) or "no";
+# whether a host process (the ECR API, the token server) runs.
+SIGNAL_CASES = [
+    ("up", "images-ready", signal.SIGINT, "no", False),
+    ("up", "registries-starting", signal.SIGINT, "maybe", False),
+    ("up", "registries-starting", signal.SIGHUP, "maybe", False),
+    ("up", "ecr-api-started", signal.SIGINT, "maybe", True),
+    ("up", "ecr-api-started", signal.SIGTERM, "maybe", True),
+    ("up", "registries-started", signal.SIGINT, "yes", True),
+    ("up", "registries-started", signal.SIGHUP, "yes", True),
+    ("up", "save-lab-state", signal.SIGINT, "yes", True),
+    ("up", "save-lab-state", signal.SIGTERM, "yes", True),
+    ("up", "save-lab-state", signal.SIGHUP, "yes", True),
+    ("verify", "registries-starting", signal.SIGTERM, "maybe", False),
+    ("verify", "save-lab-state", signal.SIGINT, "yes", False),
+    ("verify", "verify-workspace-ready", signal.SIGINT, "yes", False),
+    ("verify", "verify-workspace-ready", signal.SIGTERM, "yes", False),
+    ("verify", "verify-script-done", signal.SIGINT, "yes", False),
+    ("verify", "verify-script-done", signal.SIGHUP, "yes", False),
+    ("class-up", "token-server-started", signal.SIGINT, "no", True),
+    ("class-up", "token-server-started", signal.SIGHUP, "no", True),
+    ("class-up", "save-class-state", signal.SIGINT, "yes", True),
+    ("class-up", "save-class-state", signal.SIGTERM, "yes", True),
+    ("class-up", "save-class-state", signal.SIGHUP, "yes", True),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "step", "sig", "containers", "process"),
+    SIGNAL_CASES,
+    ids=[f"{c}-{step}-{sig.name}" for c, step, sig, _, _ in SIGNAL_CASES],
+)
+def test_signal_leaves_nothing_behind(
+    env: dict[str, str],
+    tmp_path: Path,
+    command: str,
+    step: str,
+    sig: signal.Signals,
+    containers: str,
+    process: bool,
+) -> None:
+    """labcheck is held at a named step and signalled there: it must exit 130 and leave
+    nothing: no container, volume, network, host process or state file."""
     name = f"lc-sig-{secrets.token_hex(3)}"
     roster = tmp_path / "roster.txt"
     roster.write_text("".join(f"learner{i:02d}\n" for i in range(5)))
@@ -215,7 +253,6 @@ def test_signal_leaves_nothing_behind(env: dict[str, str], tmp_path: Path, sig: 
     }[command]
     state_dir = Path(env["LABCHECK_STATE_DIR"])
     marker = tmp_path / "paused"
-    step = "save-class-state" if command == "class-up" else "save-lab-state"
     held = {**env, "LABCHECK_PAUSE_AT": step, "LABCHECK_PAUSE_FILE": str(marker)}
     instances = {name}
     with subprocess.Popen(
@@ -234,8 +271,11 @@ def test_signal_leaves_nothing_behind(env: dict[str, str], tmp_path: Path, sig: 
             proc.send_signal(sig)
             _, err = proc.communicate(timeout=120)
     try:
-        assert seen["containers"], "nothing was running at the pause point: nothing was tested"
-        if command != "verify":  # verify's lab for local-registry starts only the registry
+        if containers == "yes":
+            assert seen["containers"], "nothing was running at the pause point: nothing was tested"
+        elif containers == "no":
+            assert not seen["containers"], seen
+        if process:
             assert processes, "no host process (token server, ECR API) was running at the pause point"
         assert proc.returncode == 130, err
         assert "interrupted" in err
@@ -249,6 +289,33 @@ def test_signal_leaves_nothing_behind(env: dict[str, str], tmp_path: Path, sig: 
         lc(env, "class", "down")
         for instance in instances:
             lc(env, "down", "part7", "--instance", instance)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGHUP], ids=["SIGINT", "SIGHUP"])
+def test_a_signal_stops_watch_and_leaves_the_lab_alone(
+    env: dict[str, str], instance: str, tmp_path: Path, sig: signal.Signals
+) -> None:
+    """watch owns nothing: interrupted after a grade, it exits 130 and the lab keeps running."""
+    up(env, instance)
+    before = leftovers({instance})["containers"]
+    marker = tmp_path / "paused"
+    held = {**env, "LABCHECK_PAUSE_AT": "watch-graded", "LABCHECK_PAUSE_FILE": str(marker)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "labcheck", "watch", "part7", "--instance", instance],
+        env=held,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as proc:
+        try:
+            wait_for_pause(marker, proc)
+        finally:
+            proc.send_signal(sig)
+            _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert leftovers({instance})["containers"] == before != set()
 
 
 def test_up_twice_down_twice_and_two_labs_side_by_side(env: dict[str, str], instance: str) -> None:

@@ -30,6 +30,7 @@ from labcheck.environment.docker_client import docker_client
 from labcheck.environment.services import ensure_image, free_port, remove_instance, wait_ready
 from labcheck.environment.state import LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE, local_address
 from labcheck.errors import ClassError, PortInUse, StateDamaged, UsageError
+from labcheck.pause import pause_point
 from labcheck.spec.model import LabSpec
 from labcheck.state_files import write_private
 
@@ -105,6 +106,7 @@ def class_up(
         pid, command = process.start_token_server(
             Path(files.config), Path(files.log), f"http://127.0.0.1:{token_port}/healthz"
         )
+        pause_point("token-server-started", instance)
         container_id = _start_registry(spec, instance, image, host, port, realm, cert_pem)
         state = ClassState(
             lab=spec.id,

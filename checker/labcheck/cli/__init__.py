@@ -38,6 +38,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     from labcheck.errors import LabcheckError
 
     signal.signal(signal.SIGTERM, _raise_interrupt)  # SIGTERM cleans up like Ctrl-C
+    if hasattr(signal, "SIGHUP"):  # a closed terminal too: nothing may be left running
+        signal.signal(signal.SIGHUP, _raise_interrupt)
     try:
         cli.main(args=argv, prog_name="labcheck", standalone_mode=False)
     except click.exceptions.Exit as exc:

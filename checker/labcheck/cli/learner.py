@@ -76,6 +76,7 @@ def watch(
 ) -> None:
     """Re-grade as you work: checks turn green, with a progress bar. Ctrl-C stops."""
     from labcheck.grading import grade, select
+    from labcheck.pause import pause_point
     from labcheck.results import Status
     from labcheck.spec import load_lab
     from labcheck.spec.render import render_lab, template_context
@@ -89,6 +90,7 @@ def watch(
     marks = {Status.PASS: ("✔", "green"), Status.FAIL: ("✘", "red"), Status.ERROR: ("?", "yellow")}
     while True:
         result = grade(rendered, chosen, targets, workspace=workspace_path)
+        pause_point("watch-graded", spec.id)
         lines = [f"{spec.id}{f' ({learner})' if learner else ''}  {_bar(result.points, result.max_points)}", ""]
         for ex in result.exercises:
             lines.append(f"{'✔' if ex.passed else ' '} {ex.id} {ex.points}/{ex.max_points}")

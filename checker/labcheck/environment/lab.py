@@ -40,6 +40,7 @@ from labcheck.environment.state import (
     save_state,
 )
 from labcheck.errors import EnvironmentError_, UsageError
+from labcheck.pause import pause_point
 from labcheck.spec.model import LabSpec
 
 
@@ -98,6 +99,7 @@ def up(
     images = {name: image or svc.image or spec.registry_image for name, svc in registries.items()}
     for img in sorted(set(images.values())):
         ensure_image(client, img)
+    pause_point("images-ready", instance)
     # The services start concurrently (each mostly waits for Docker and for /v2/ to answer).
     # On a failure or Ctrl-C the main thread waits for every start already under way, so
     # that the cleanup below sees, and removes, every container this call created. An ECR
@@ -121,14 +123,17 @@ def up(
 
     try:
         futures = {name: start(name) for name in registries}
+        pause_point("registries-starting", instance)  # the main thread, while workers start them
         for name in wanted:
             svc = spec.services[name]
             if svc.kind == "ecr-api":
                 # moto gives anyone who asks the ECR password: it never leaves loopback
                 port = ports.get(name) or (free_port() if ephemeral_ports else svc.port)
                 processes[name] = start_ecr_api(name, svc, instance=instance, bind_host="127.0.0.1", port=port)
+        pause_point("ecr-api-started", instance)
         logins = {n: ecr_login_password(processes[svc.token_from]) for n, svc in registries.items() if svc.token_from}
         started = {**processes, **{name: future.result() for name, future in futures.items()}}
+        pause_point("registries-started", instance)
         for name, password in logins.items():
             started[name] = install_login(client, started[name], password)
         state = LabState(lab=spec.id, instance=instance, services={n: started[n] for n in wanted})
