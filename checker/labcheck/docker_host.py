@@ -26,6 +26,31 @@ def docker_config_dir(environ: Mapping[str, str] = os.environ) -> Path:
     return Path(environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
 
 
+def throwaway_docker_config(path: Path, environ: Mapping[str, str] = os.environ) -> Path:
+    """A new, empty Docker config directory at `path` that keeps the user's CLI plugins.
+
+    A learner's commands run with a throwaway DOCKER_CONFIG so that their logins stay out of
+    the user's own. The CLI finds plugins (buildx, compose) in `<config dir>/cli-plugins`,
+    then in the config's `cliPluginsExtraDirs` (Docker Desktop, Homebrew), then in the system
+    directories (/usr/local/lib/docker/cli-plugins, /usr/libexec/docker/cli-plugins, ...).
+    An empty config loses the first two: `docker build` would then fall back to the legacy
+    builder where the learner has BuildKit, and build other images than they do.
+    """
+    path.mkdir(parents=True)
+    real = docker_config_dir(environ)
+    plugins = real / "cli-plugins"
+    if plugins.is_dir():
+        (path / "cli-plugins").symlink_to(plugins.resolve(), target_is_directory=True)
+    try:
+        config = json.loads((real / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        config = None
+    extra = config.get("cliPluginsExtraDirs") if isinstance(config, dict) else None
+    if isinstance(extra, list) and extra and all(isinstance(d, str) for d in extra):
+        (path / "config.json").write_text(json.dumps({"cliPluginsExtraDirs": extra}) + "\n", encoding="utf-8")
+    return path
+
+
 def current_context(environ: Mapping[str, str] = os.environ) -> str:
     """The docker context in use: DOCKER_CONTEXT, else the config's currentContext, else "default"."""
     if environ.get("DOCKER_CONTEXT"):
