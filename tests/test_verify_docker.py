@@ -12,7 +12,7 @@ import pytest
 
 from labcheck.spec.loader import repo_root
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.engine]
 LABCHECK = shutil.which("labcheck") or str(repo_root() / ".venv" / "bin" / "labcheck")
 
 
