@@ -37,8 +37,8 @@ test: lint engine
 	  required) $(MAKE) --no-print-directory test-modern ;; \
 	  *) if scripts/modern-engine check; then $(MAKE) --no-print-directory test-modern; \
 	     else echo "make test: NOT run on a modern engine (the containerd image store most learners have):" \
-	       "this machine cannot start one (above); the engine-marked tests ran on $$(docker version \
-	       --format 'Docker {{.Server.Version}}' 2>/dev/null || echo 'your engine') only"; fi ;; \
+	       "this machine cannot start one (above); the engine-marked tests ran on $$(v=$$(docker version \
+	       --format '{{.Server.Version}}' 2>/dev/null) && echo "Docker $$v" || echo 'your engine') only"; fi ;; \
 	esac
 
 # The tests whose result depends on the learner's engine (marker `engine`), on Docker 26 with the
