@@ -4,7 +4,8 @@ DOCKER_HOST first; else the docker context named by DOCKER_CONTEXT or by `curren
 in the Docker config (`docker context use ...`: Docker Desktop and rootless Docker set one);
 else the default socket. The docker SDK (and so testcontainers) reads only DOCKER_HOST, so
 `export_docker_host` hands it the same answer: labcheck's containers and its grading then
-use the daemon the learner's `docker` commands use.
+use the daemon the learner's `docker` commands use. Learners' commands that labcheck runs
+itself get a throwaway Docker config that keeps the user's CLI plugins.
 """
 
 from __future__ import annotations

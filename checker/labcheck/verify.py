@@ -1,10 +1,10 @@
 """`labcheck verify`: prove every check fails on an empty lab, then grades each solution right.
 
 For each solution: a fresh lab on free ports, a fresh workspace and Docker config (with the
-user's CLI plugins: buildx builds as it does for the learner); grade
-empty (every check of the solution's exercises must fail: none may pass vacuously, none may
-error); run the script as a learner would; grade again and compare with what the solution
-declares. The lab and the images tagged for it are removed afterwards, whatever happens.
+user's CLI plugins, so that buildx builds as it does for the learner); grade empty (every
+check of the solution's exercises must fail: none may pass vacuously, none may error); run
+the script as a learner would; grade again and compare with what the solution declares.
+The lab and the images tagged for it are removed afterwards, whatever happens.
 """
 
 from __future__ import annotations
