@@ -1,7 +1,11 @@
 # The contributors' commands the README gives:
 #   make demo   start the lab, solve it as a learner would, grade it, show the report
-#   make test   lint, type-check, build and install the wheel as a learner does, run every test
+#   make test   lint, type-check, build and install the wheel as a learner does, run every test,
+#               then the engine-marked tests again on a modern engine (containerd image store) when
+#               this machine can run one (scripts/modern-engine: Linux, root, Debian's debootstrap)
+# MODERN=auto (default: that second pass when possible), required (fail when impossible), off.
 VENV ?= .venv
+MODERN ?= auto
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 # What a learner gets: the sdist, the wheel built from it, installed with pipx into a clean
@@ -11,7 +15,7 @@ PIPX := PIPX_HOME=$(CURDIR)/.pipx/home PIPX_BIN_DIR=$(CURDIR)/.pipx/bin PIPX_MAN
 INSTALLED := .pipx/bin/labcheck
 PACKAGED := $(shell git ls-files checker labs solutions 2>/dev/null)
 
-.PHONY: demo test engine lint unit site serve clean-lab wheel installed
+.PHONY: demo test test-modern engine lint unit site serve clean-lab wheel installed
 
 $(BIN)/labcheck: pyproject.toml
 	python3 -m venv $(VENV)
@@ -45,9 +49,31 @@ $(INSTALLED): $(DIST)/.built
 
 installed: $(INSTALLED)
 
+# the labcheck under test: the installed wheel (tests/installed.py)
+UNDER_TEST = PATH="$(CURDIR)/$(BIN):$$PATH" NO_MKDOCS_2_WARNING=1 LABCHECK_BIN="$(CURDIR)/$(INSTALLED)" \
+	LABCHECK_WHEEL="$$(ls $(CURDIR)/$(DIST)/labcheck-*.whl)"
+
 test: lint engine installed
-	@PATH="$(CURDIR)/$(BIN):$$PATH" NO_MKDOCS_2_WARNING=1 LABCHECK_BIN="$(CURDIR)/$(INSTALLED)" \
-		LABCHECK_WHEEL="$$(ls $(CURDIR)/$(DIST)/labcheck-*.whl)" $(BIN)/pytest
+	@$(UNDER_TEST) $(BIN)/pytest
+	@case "$(MODERN)" in \
+	  off) echo "make test: the modern-engine pass is off (MODERN=off)" ;; \
+	  required) $(MAKE) --no-print-directory test-modern ;; \
+	  *) if scripts/modern-engine check; then $(MAKE) --no-print-directory test-modern; \
+	     else echo "make test: NOT run on a modern engine (the containerd image store most learners have):" \
+	       "this machine cannot start one (above); the engine-marked tests ran on $$(v=$$(docker version \
+	       --format '{{.Server.Version}}' 2>/dev/null) && echo "Docker $$v" || echo 'your engine') only"; fi ;; \
+	esac
+
+# The tests whose result depends on the learner's engine (marker `engine`), on Docker 26 with the
+# containerd image store and buildx (scripts/modern-engine). Stops the engine if it started it.
+test-modern: $(BIN)/labcheck engine installed
+	@set -e; started=$$(date +%s); \
+	if scripts/modern-engine status >/dev/null 2>&1; then ours=0; else ours=1; fi; \
+	scripts/modern-engine start; \
+	[ $$ours = 0 ] || trap 'scripts/modern-engine stop' EXIT; \
+	echo "== engine-marked tests on $$(scripts/modern-engine status)"; \
+	$(UNDER_TEST) $(BIN)/pytest -m engine --engine modern; \
+	echo "make test-modern: passed in $$(( $$(date +%s) - started ))s"
 
 unit: $(BIN)/labcheck
 	$(BIN)/pytest -m "not docker and not browser"

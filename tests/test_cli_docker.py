@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from labcheck.docker_host import throwaway_docker_config
 from labcheck.environment.services import free_port
 
 pytestmark = pytest.mark.docker
@@ -26,7 +27,7 @@ def env(tmp_path: Path) -> Iterator[dict[str, str]]:
         "DOCKER_CONFIG": str(tmp_path / "docker-config"),
         "NO_COLOR": "1",
     }
-    (tmp_path / "docker-config").mkdir()
+    throwaway_docker_config(tmp_path / "docker-config")
     yield e
     subprocess.run([LABCHECK, "down", "part7"], env=e, capture_output=True, check=False)
 
@@ -54,6 +55,7 @@ def labelled_containers() -> list[str]:
     return out.stdout.split()
 
 
+@pytest.mark.engine
 def test_learner_flow_pass_fail_error_and_down(env: dict[str, str], tmp_path: Path) -> None:
     reg, hub = free_port(), free_port()
     others = [a for name in ("ecr", "ecr-api") for a in ("--port", f"{name}={free_port()}")]

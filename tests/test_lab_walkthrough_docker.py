@@ -16,13 +16,16 @@ from pathlib import Path
 
 import pytest
 
+from engine_kit import containerd_store
 from installed import labcheck_argv
+from labcheck.docker_host import throwaway_docker_config
 from labcheck.environment.services import free_port
 from labcheck.environment.state import LabState, load_state
+from labcheck.registry import RegistryClient, media_types
 from labcheck.spec import load_lab
 from labcheck.verify import local_tags, remove_new_tags
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.engine]
 Completed = subprocess.CompletedProcess[str]
 BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.S)
 
@@ -60,8 +63,7 @@ def test_the_instructions_verbatim_pass_every_check(lab: LabState, tmp_path: Pat
     # ...typed verbatim, in order, in a fresh workspace, with the variables `labcheck env` gives...
     ws = tmp_path / "ws"
     assert labcheck("workspace", "part7", str(ws)).returncode == 0
-    docker_config = tmp_path / "docker-config"
-    docker_config.mkdir()
+    docker_config = throwaway_docker_config(tmp_path / "docker-config")  # the learner's plugins (buildx) stay
     exported = labcheck("env", "part7", "--instance", lab.instance)
     shell_env = subprocess.run(
         ["bash", "-c", f"{exported.stdout}\nenv -0"], capture_output=True, check=True, env=dict(os.environ)
@@ -85,3 +87,12 @@ def test_the_instructions_verbatim_pass_every_check(lab: LabState, tmp_path: Pat
     assert not_passed == []
     assert graded.returncode == 0
     assert report["score"]["points"] == report["score"]["max_points"] == load_lab("part7").max_points
+
+    # ...and what was graded is what the learner's engine pushes.
+    with RegistryClient(lab.hosts()["registry"]) as client:
+        pushed = client.manifest("my-app", "latest")
+    if containerd_store():  # BuildKit (buildx kept in the learner's config) attests: an OCI index
+        assert pushed.media_type == media_types.OCI_INDEX
+        assert [c.is_attestation for c in pushed.children] == [False, True]
+    else:
+        assert pushed.media_type == media_types.DOCKER_MANIFEST

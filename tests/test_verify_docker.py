@@ -12,7 +12,7 @@ import pytest
 
 from installed import SOLUTIONS, labcheck_argv
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.engine]
 
 
 def verify_containers() -> set[str]:

@@ -4,7 +4,8 @@ DOCKER_HOST first; else the docker context named by DOCKER_CONTEXT or by `curren
 in the Docker config (`docker context use ...`: Docker Desktop and rootless Docker set one);
 else the default socket. The docker SDK (and so testcontainers) reads only DOCKER_HOST, so
 `export_docker_host` hands it the same answer: labcheck's containers and its grading then
-use the daemon the learner's `docker` commands use.
+use the daemon the learner's `docker` commands use. Learners' commands that labcheck runs
+itself get a throwaway Docker config that keeps the user's CLI plugins.
 """
 
 from __future__ import annotations
@@ -24,6 +25,31 @@ DEFAULT_HOST = "unix:///var/run/docker.sock"
 def docker_config_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """$DOCKER_CONFIG, else ~/.docker."""
     return Path(environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def throwaway_docker_config(path: Path, environ: Mapping[str, str] = os.environ) -> Path:
+    """A new, empty Docker config directory at `path` that keeps the user's CLI plugins.
+
+    A learner's commands run with a throwaway DOCKER_CONFIG so that their logins stay out of
+    the user's own. The CLI finds plugins (buildx, compose) in `<config dir>/cli-plugins`,
+    then in the config's `cliPluginsExtraDirs` (Docker Desktop, Homebrew), then in the system
+    directories (/usr/local/lib/docker/cli-plugins, /usr/libexec/docker/cli-plugins, ...).
+    An empty config loses the first two: `docker build` would then fall back to the legacy
+    builder where the learner has BuildKit, and build other images than they do.
+    """
+    path.mkdir(parents=True)
+    real = docker_config_dir(environ)
+    plugins = real / "cli-plugins"
+    if plugins.is_dir():
+        (path / "cli-plugins").symlink_to(plugins.resolve(), target_is_directory=True)
+    try:
+        config = json.loads((real / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        config = None
+    extra = config.get("cliPluginsExtraDirs") if isinstance(config, dict) else None
+    if isinstance(extra, list) and extra and all(isinstance(d, str) for d in extra):
+        (path / "config.json").write_text(json.dumps({"cliPluginsExtraDirs": extra}) + "\n", encoding="utf-8")
+    return path
 
 
 def current_context(environ: Mapping[str, str] = os.environ) -> str:

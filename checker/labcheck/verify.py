@@ -1,9 +1,10 @@
 """`labcheck verify`: prove every check fails on an empty lab, then grades each solution right.
 
-For each solution: a fresh lab on free ports, a fresh workspace and Docker config; grade
-empty (every check of the solution's exercises must fail: none may pass vacuously, none may
-error); run the script as a learner would; grade again and compare with what the solution
-declares. The lab and the images tagged for it are removed afterwards, whatever happens.
+For each solution: a fresh lab on free ports, a fresh workspace and Docker config (with the
+user's CLI plugins, so that buildx builds as it does for the learner); grade empty (every
+check of the solution's exercises must fail: none may pass vacuously, none may error); run
+the script as a learner would; grade again and compare with what the solution declares.
+The lab and the images tagged for it are removed afterwards, whatever happens.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from labcheck.bundled import bundled_bin
+from labcheck.docker_host import throwaway_docker_config
 from labcheck.environment.docker_client import docker_client
 from labcheck.environment.lab import down, up
 from labcheck.environment.state import LabState
@@ -148,8 +150,7 @@ def verify_solution(
     try:
         state = up(spec, instance=instance, ephemeral_ports=True, only=_services_for(spec, sol)).state
         ws = create_workspace(spec.id, tmp / "workspace")
-        docker_config = tmp / "docker-config"
-        docker_config.mkdir()
+        docker_config = throwaway_docker_config(tmp / "docker-config")
         context = _context(spec, state, learner)
         pause_point("verify-workspace-ready", instance)
         problems = _compare_empty(_grade(spec, state, sol, ws, docker_config, learner))

@@ -8,7 +8,16 @@ import pytest
 from obs_factory import CTX, digest, image, obs, repo, workspace
 
 from labcheck.checks.catalog import KINDS
-from labcheck.observe.model import EcrRepository, EcrState, InlinePassword, Observations, Push, PushLog, Unavailable
+from labcheck.observe.model import (
+    EcrRepository,
+    EcrState,
+    InlinePassword,
+    LocalImage,
+    Observations,
+    Push,
+    PushLog,
+    Unavailable,
+)
 from labcheck.results import Outcome, Status
 
 
@@ -199,6 +208,11 @@ def test_pulled_from_registry() -> None:
     assert f"docker pull {ref}" in out.hint
     built = image(ref)
     assert "never pulled" in run("pulled_from_registry", args, obs(state, images=[built])).hint
+    # the containerd image store: the ID is the pushed digest; the list's RepoDigests may name another repository
+    containerd = LocalImage(id=digest(1), tags=(ref,), repo_digests=(f"localhost:5001/learner/other@{digest(1)}",))
+    assert run("pulled_from_registry", args, obs(state, images=[containerd])).status is Status.PASS
+    rebuilt = LocalImage(id=digest(9), tags=(ref,), repo_digests=(f"localhost:5001/learner/other@{digest(9)}",))
+    assert run("pulled_from_registry", args, obs(state, images=[rebuilt])).status is Status.FAIL
     assert run("pulled_from_registry", args, obs(state, docker=Unavailable("no daemon"))).status is Status.ERROR
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
+from http.server import ThreadingHTTPServer
 
+import httpx
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from labcheck.classroom.token_server import Login, ServerConfig, token_response
+from labcheck.classroom.token_server import Login, ServerConfig, make_handler, token_response
 from labcheck.classroom.tokens import (
     ISSUER,
     SERVICE,
@@ -119,6 +122,30 @@ def test_token_endpoint_refusals(path: str, auth: str | None, status: int) -> No
     got, body = token_response(_config(), path, auth)
     assert got == status
     assert "alice-secret" not in json.dumps(body)
+
+
+def test_oauth2_posts_get_the_404_that_sends_clients_to_get() -> None:
+    """containerd's resolver (the containerd image store's push) posts an OAuth2 password grant
+    first and falls back to GET only on a 404 (or 400/401/405): a 501 failed every push."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(_config()))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    form = {"grant_type": "password", "username": "alice", "password": "alice-secret", "client_id": "containerd-client"}
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{server.server_address[1]}", timeout=10) as http:
+            posted = http.post("/token", data={**form, "service": SERVICE, "scope": "repository:alice/app:push,pull"})
+            assert posted.status_code == 404
+            assert "alice-secret" not in posted.text
+            # the same kept-alive connection then serves the GET the client falls back to
+            got = http.get(
+                "/token",
+                params={"service": SERVICE, "scope": "repository:alice/app:push,pull"},
+                headers={"Authorization": _basic("alice", "alice-secret")},
+            )
+            assert got.status_code == 200 and got.json()["access_token"]
+            assert http.post("/token", content=b"x" * 100_000).status_code == 404  # too big to read: closed after
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_signing_key_repr_hides_the_key() -> None:

@@ -56,6 +56,7 @@ def test_missing_tls_certificates_are_docker_unavailable(tmp_path: Path, monkeyp
 
 
 @pytest.mark.docker
+@pytest.mark.engine
 def test_real_daemon_images_and_a_containers_log() -> None:
     name = f"labcheck-test-log-{secrets.token_hex(3)}"
     subprocess.run(

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from labcheck.docker_host import throwaway_docker_config
 from labcheck.environment.services import free_port
 from labcheck.environment.state import LABEL_INSTANCE
 from labcheck.spec import load_lab
@@ -31,7 +32,7 @@ docker = pytest.importorskip("docker")
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    (tmp_path / "docker-config").mkdir()
+    throwaway_docker_config(tmp_path / "docker-config")
     return {
         **os.environ,
         "LABCHECK_STATE_DIR": str(tmp_path / "state"),
@@ -141,6 +142,7 @@ class _KillingProxy(BaseHTTPRequestHandler):
     do_GET = do_HEAD = _forward
 
 
+@pytest.mark.engine
 def test_registry_killed_during_run_is_an_error_never_a_fail(env: dict[str, str], instance: str) -> None:
     reg, _, _ = up(env, instance)
     tags = [f"localhost:{reg}/myapp:{t}" for t in ("1.2.3", "latest", "staging", "production")]
@@ -318,6 +320,7 @@ def test_a_signal_stops_watch_and_leaves_the_lab_alone(
     assert leftovers({instance})["containers"] == before != set()
 
 
+@pytest.mark.engine
 def test_up_twice_down_twice_and_two_labs_side_by_side(env: dict[str, str], instance: str) -> None:
     other = f"{instance}-b"
     reg_a, _, first = up(env, instance)
@@ -375,6 +378,7 @@ def test_services_publish_on_loopback_unless_asked(env: dict[str, str], instance
         lc(env, "down", "part7", "--instance", other)
 
 
+@pytest.mark.engine
 def test_hub_refuses_anonymous_push_and_pull(env: dict[str, str], instance: str, tmp_path: Path) -> None:
     _, hub, _ = up(env, instance)
     password = next(
@@ -400,6 +404,7 @@ def test_hub_refuses_anonymous_push_and_pull(env: dict[str, str], instance: str,
         sh(f"docker rmi {tag}", env)
 
 
+@pytest.mark.engine
 def test_no_command_prints_the_hub_password(env: dict[str, str], instance: str, tmp_path: Path) -> None:
     _reg, hub, started = up(env, instance)
     exports = lc(env, "env", "part7", "--instance", instance).stdout  # the one command that may show it

@@ -52,6 +52,7 @@ def observed(port: int, repository: str) -> dict[str, str]:
     return {tag: info.digest for tag, info in state.tags.items()}  # type: ignore[union-attr]
 
 
+@pytest.mark.engine
 def test_docker_v2_manifest_digest(port: int) -> None:
     tag = f"localhost:{port}/integrity/v2:1"
     subprocess.run(["docker", "tag", BUSYBOX, tag], check=True)
@@ -66,6 +67,7 @@ def test_docker_v2_manifest_digest(port: int) -> None:
     assert skopeo_digest(port, "integrity/v2:1") == digest
 
 
+@pytest.mark.engine
 def test_docker_push_digest_is_the_json_evidence(port: int, tmp_path: os.PathLike[str]) -> None:
     tags = [f"localhost:{port}/myapp:{t}" for t in ("1.2.3", "staging", "production")]
     digests = []

@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.docker
+pytestmark = [pytest.mark.docker, pytest.mark.engine]
 ROOT = Path(__file__).resolve().parents[2]
 LABCHECK = shutil.which("labcheck") or str(ROOT / ".venv" / "bin" / "labcheck")
 
@@ -44,7 +45,12 @@ def lab_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 def test_every_runnable_block_on_the_site_passes(lab_env: dict[str, str]) -> None:
     done = subprocess.run(
-        [str(ROOT / "scripts" / "site-commands")], env=lab_env, capture_output=True, text=True, timeout=900, check=False
+        [sys.executable, str(ROOT / "scripts" / "site-commands")],
+        env=lab_env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "FAILED" not in done.stdout

@@ -19,7 +19,14 @@ from labcheck.results import Outcome
 
 
 class PulledFromRegistry(CheckKind[TagArgs]):
-    """The local image for host/repo:tag is the registry's: RepoDigests holds its digest."""
+    """The local image for host/repo:tag is the registry's: RepoDigests holds its digest, or
+    (containerd image store) its ID is that digest.
+
+    With the containerd image store (Docker Desktop 4.34+, Engine 29) the image ID is the
+    digest of the manifest or index that `docker push` sends, and the image list's RepoDigests
+    may name only one of an image's repositories (Engine 26 lists one). The classic store's ID
+    is a config digest, never a manifest's.
+    """
 
     name = "pulled_from_registry"
     args_model = TagArgs
@@ -51,7 +58,7 @@ class PulledFromRegistry(CheckKind[TagArgs]):
             ref: info.digest,
             "local RepoDigests": ", ".join(image.repo_digests) or "(none)",
         }
-        if wanted in image.repo_digests:
+        if wanted in image.repo_digests or image.id == info.digest:
             return Outcome.passed(f"the local {ref} is the registry's {short(info.digest)}", evidence)
         if not image.repo_digests:
             hint = (

@@ -5,6 +5,11 @@ to run it in a container). CONFIG is a JSON file (mode 0600) naming the address 
 on, the signing key and certificate files, and each login's salted password hash. It
 answers `GET /token?service=...&scope=...` with Basic credentials (the token flow of the
 distribution spec) and `GET /healthz`. It never logs credentials, tokens or query strings.
+
+OAuth2 (`POST /token`, distribution's oauth.md) is not served: its 404 is how that spec
+tells a client to use GET instead. containerd's resolver, which pushes for the containerd
+image store (Docker Desktop 4.34+, Engine 29), posts first and falls back on a 404; any
+other refusal (HTTP servers answer 501 to an unknown method) fails the learner's push.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ from labcheck.classroom.tokens import (
     parse_scope,
     password_matches,
 )
+
+MAX_FORM = 64 * 1024  # an OAuth2 form is a few hundred bytes
 
 
 @dataclass(frozen=True)
@@ -67,9 +74,13 @@ def basic_user(header: str | None, logins: dict[str, Login]) -> tuple[str, Login
     return user, login
 
 
-def token_response(config: ServerConfig, path: str, authorization: str | None) -> tuple[int, dict[str, Any]]:
+def token_response(
+    config: ServerConfig, path: str, authorization: str | None, method: str = "GET"
+) -> tuple[int, dict[str, Any]]:
     """(HTTP status, JSON body) for one request: pure, so unit tests need no socket."""
     url = urlsplit(path)
+    if method != "GET":
+        return 404, {"errors": [{"code": "NOT_FOUND", "message": "no OAuth2 here: GET /token with Basic credentials"}]}
     if url.path == "/healthz":
         return 200, {"ok": True}
     if url.path != "/token":
@@ -96,7 +107,18 @@ def make_handler(config: ServerConfig) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
-            status, body = token_response(config, self.path, self.headers.get("Authorization"))
+            self.answer(*token_response(config, self.path, self.headers.get("Authorization")))
+
+        def do_POST(self) -> None:
+            # The form carries a password: read past it (the connection is kept alive), never keep it.
+            length = self.headers.get("Content-Length") or "0"
+            if length.isdigit() and int(length) <= MAX_FORM:
+                self.rfile.read(int(length))
+            else:
+                self.close_connection = True
+            self.answer(*token_response(config, self.path, None, method="POST"))
+
+        def answer(self, status: int, body: dict[str, Any]) -> None:
             raw = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
