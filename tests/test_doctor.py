@@ -103,3 +103,15 @@ def test_env_appends_labchecks_aws_only_when_no_other_is_on_path(tmp_path: Path)
     (own / "aws").write_text("#!/bin/sh\n")
     (own / "aws").chmod(0o755)
     assert path_for_aws(str(own)) is None  # the learner's own aws wins
+
+
+def test_two_services_on_one_port_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = call(capsys, "doctor", "part7", "--port", "registry=5001")
+    assert code == 2 and "services 'registry' and 'hub' would both use port 5001" in err
+
+
+def test_free_port_never_hands_out_a_port_twice() -> None:
+    from labcheck.environment.services import free_port
+
+    ports = [free_port() for _ in range(200)]
+    assert len(set(ports)) == 200

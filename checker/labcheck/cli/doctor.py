@@ -20,6 +20,7 @@ from labcheck.cli.options import instance_option, parse_ports, port_option
 def doctor(lab: str, ports: tuple[str, ...], instance: str | None, fmt: str) -> None:
     """Check that this machine can run LAB (default part7): exit 0 when it can, 1 when not."""
     from labcheck.doctor import Level, diagnose
+    from labcheck.environment.lab import check_distinct_ports
     from labcheck.errors import UsageError
     from labcheck.spec import load_lab
 
@@ -28,6 +29,7 @@ def doctor(lab: str, ports: tuple[str, ...], instance: str | None, fmt: str) -> 
     unknown = sorted(set(chosen) - set(spec.services))
     if unknown:
         raise UsageError(f"--port names unknown service {unknown[0]!r}", tip=f"services: {', '.join(spec.services)}")
+    check_distinct_ports(spec, chosen)
     diagnosis = diagnose(spec, chosen, instance)
     if fmt == "json":
         report = {

@@ -74,6 +74,7 @@ def up(
             f"--port names unknown service {unknown[0]!r}",
             tip=f"services of {spec.id}: {', '.join(spec.services)}",
         )
+    check_distinct_ports(spec, ports)
     if any(spec.services[name].kind == "ecr-api" for name in wanted):
         require_ecr_tools()  # before anything starts: a clear error and nothing to undo
     client = docker_client()
@@ -147,6 +148,18 @@ def up(
     finally:
         pool.shutdown(wait=True)
     return UpResult(state, already_running=False)
+
+
+def check_distinct_ports(spec: LabSpec, ports: Mapping[str, int]) -> None:
+    """UsageError when two services would get one port (a --port repeating another's)."""
+    chosen = {name: ports.get(name, svc.port) for name, svc in spec.services.items()}
+    for name, port in chosen.items():
+        others = [other for other, p in chosen.items() if p == port and other != name]
+        if others:
+            raise UsageError(
+                f"services {name!r} and {others[0]!r} would both use port {port}",
+                tip="give each service its own port: --port SERVICE=PORT",
+            )
 
 
 def needed_services(spec: LabSpec, only: Collection[str] | None) -> list[str]:

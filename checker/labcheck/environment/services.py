@@ -9,6 +9,7 @@ import os
 import secrets
 import socket
 import tarfile
+import threading
 import time
 from typing import Any
 
@@ -48,11 +49,24 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
+_GIVEN: set[int] = set()  # ports free_port handed out: never twice in one process
+_GIVEN_LOCK = threading.Lock()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port the kernel says is free now (for ephemeral labs)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """A port the kernel says is free now, and not one this process was given before.
+
+    The kernel may offer the same ephemeral port to two binds in a row once the first socket
+    is closed: a lab on ephemeral ports would then give two services one port.
+    """
+    with _GIVEN_LOCK:
+        while True:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.bind((host, 0))
+                port = int(sock.getsockname()[1])
+            if port not in _GIVEN:
+                _GIVEN.add(port)
+                return port
 
 
 def ensure_image(client: Any, image: str) -> None:
