@@ -26,12 +26,15 @@ def test_part7_loads_with_every_exercise_the_issue_fixes() -> None:
         "rollback",
         "pull-by-version",
         "ecr",
+        "ecr-lifecycle",
     ]
     assert spec.services["registry"].port == 5000
     assert spec.services["hub"].auth == "htpasswd"
     assert spec.services["ecr-api"].kind == "ecr-api"
     assert spec.services["ecr"].auth == "ecr-token"
     assert spec.services["ecr"].login_user == "AWS"
+    assert spec.services["ecr-api"].token_lifetime == 12 * 3600
+    assert spec.services["ecr-api"].api_image.startswith("motoserver/moto:")
 
 
 def test_rendering_fills_addresses_and_namespace() -> None:
