@@ -46,8 +46,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
+
+if TYPE_CHECKING:
+    from moto.server import ThreadedMotoServer
 
 TARGET = "AmazonEC2ContainerRegistry_V20150921"
 USER = "AWS"  # ECR's login user, whatever the account
@@ -570,12 +573,14 @@ def serve(front: Front) -> list[ThreadingHTTPServer]:
     return servers
 
 
-def start_moto(port: int) -> None:
+def start_moto(port: int) -> ThreadedMotoServer:
     """moto's server on 127.0.0.1:port, in a thread of this process."""
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log of its own
-    ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False).start()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return server
 
 
 def main() -> None:

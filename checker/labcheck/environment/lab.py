@@ -172,17 +172,20 @@ def _restart(state: LabState, found: Mapping[str, Any], placement: Placement) ->
     which labcheck reaches the containers now (a restart may change them)."""
     services = dict(state.services)
     restarted: set[str] = set()
-    for name, running in state.services.items():
+    for running in state.services.values():
         container = found[running.container_id]
         if running.container_id not in restarted and container.status != "running":
             container.start()
             restarted.add(running.container_id)
-        if running.backend_id:
+    for running in state.services.values():
+        if running.backend_id:  # after its front: it joins the front's network namespace
             backend = found[running.backend_id]
             if running.container_id in restarted:
-                backend.restart()  # it shares the front's network namespace, which is new
+                backend.restart()  # the front's namespace is a new one
             elif backend.status != "running":
                 backend.start()
+    for name, running in state.services.items():
+        container = found[running.container_id]
         reach = endpoint(placement, container, running.host, running.port, running.container_port)
         if reach != running.endpoint:
             services[name] = running = dataclasses.replace(running, endpoint=reach)
