@@ -65,9 +65,10 @@ def front() -> Iterator[tuple[str, Front]]:
         public_registry="localhost:5002",
         bind="127.0.0.1",
     )
-    moto = start_moto(config.moto_port)
     the_front = Front(config)
     servers = serve(the_front)
+    moto = start_moto(config.moto_port)
+    the_front.ecr.ready.set()
     try:
         yield f"http://127.0.0.1:{config.api_port}", the_front
     finally:

@@ -146,9 +146,17 @@ class Ecr:
     def __init__(self, moto_port: int, region: str) -> None:
         self.moto_port = moto_port
         self.region = region
+        # set once moto answers: the fronts serve (logins, the registry's /v2/) before that
+        self.ready = threading.Event()
+
+    def wait(self) -> None:
+        """Return once moto answers (it takes a second to import and start)."""
+        if not self.ready.wait(60):
+            raise ConnectionError("the ECR API (moto) did not start")
 
     def call(self, operation: str, payload: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
         """(HTTP status, JSON answer) of one ECR operation."""
+        self.wait()
         day = datetime.now(UTC).strftime("%Y%m%d")
         headers = {
             "Content-Type": "application/x-amz-json-1.1",
@@ -397,6 +405,7 @@ class ApiHandler(_Handler):
             headers["Authorization"] = self.headers["Authorization"]
         if body is not None:
             headers["Content-Length"] = str(len(body))
+        self.front.ecr.wait()
         conn = http.client.HTTPConnection("127.0.0.1", self.front.config.moto_port, timeout=60)
         try:
             conn.request(self.command, self.path, body=body, headers=headers)
@@ -585,12 +594,13 @@ def start_moto(port: int) -> ThreadedMotoServer:
 
 def main() -> None:
     config = Config.from_env(os.environ)
-    start_moto(config.moto_port)
-    front = Front(config)
-    front.ecr.call("DescribeRepositories", {})  # moto loads its ECR backend on the first call
-    serve(front)
     # PID 1 of a container gets no default SIGTERM handling: `docker stop` must not wait 10 s
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    front = Front(config)
+    serve(front)  # logins and the registry's /v2/ need no moto: `labcheck up` is done sooner
+    start_moto(config.moto_port)
+    front.ecr.ready.set()
+    front.ecr.call("DescribeRepositories", {})  # moto loads its ECR backend on the first call
     _log({"msg": "ECR stand-in ready", "api": config.api_port, "registry": config.registry_port or "none"})
     while True:
         time.sleep(3600)
