@@ -448,6 +448,8 @@ class RegistryHandler(_Handler):
             status = self._route()
         except (ConnectionError, http.client.HTTPException, OSError) as exc:
             status = self._error(502, "UNAVAILABLE", f"the registry behind the ECR front did not answer: {exc}")
+        except RuntimeError as exc:  # the ECR API refused to record a push the store took
+            status = self._error(500, "UNKNOWN", f"the ECR stand-in could not record the image: {exc}")
         _log(
             {
                 "msg": "response completed",
