@@ -1,8 +1,8 @@
 """`labcheck run part7 ecr --registry HOST --ecr-region REGION`: an ECR graded with a login from AWS.
 
-The lab's own ECR stand-in plays AWS: moto's ECR API (reached through AWS_ENDPOINT_URL,
-which boto3 honours, with placeholder keys) and the registry:2 whose htpasswd holds user
-AWS with moto's password. labcheck is told only the registry and the region, as with a
+The lab's own ECR stand-in plays AWS: its ECR API (reached through AWS_ENDPOINT_URL,
+which boto3 honours, with placeholder keys) and its registry, which takes user AWS with
+a token from that API. labcheck is told only the registry and the region, as with a
 real `<account>.dkr.ecr.<region>.amazonaws.com`.
 """
 

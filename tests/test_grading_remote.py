@@ -38,10 +38,17 @@ def test_only_checks_marked_remote_are_graded_on_a_remote_registry() -> None:
     assert ("semver-latest", "latest-moved") in remote
     assert ("hub-publish", "logged-out") not in remote  # the learner's login is what grades it
     assert ("local-registry", "pulled-back") in remote  # a self-hosted registry of your own
-    assert "ecr" not in {e for e, _ in remote}  # the offline stand-in only
+    assert not {e for e, _ in remote} & {"ecr", "ecr-lifecycle"}  # AWS ECR registries only
     on_ecr = {(ex.id, c.id) for ex in spec.exercises for c in ex.checks if graded(ex, c, remote=True, ecr=True)}
     # an AWS ECR registry: the ECR API and the registry, not the lab's log nor the workspace
-    assert on_ecr - remote == {("ecr", "repository-created"), ("ecr", "pushed")}
+    assert on_ecr - remote == {
+        ("ecr", "repository-created"),
+        ("ecr", "pushed"),
+        ("ecr-lifecycle", "immutable"),
+        ("ecr-lifecycle", "scan-on-push"),
+        ("ecr-lifecycle", "lifecycle"),
+        ("ecr-lifecycle", "releases-pushed"),
+    }
     every = {(ex.id, c.id) for ex in spec.exercises for c in ex.checks if graded(ex, c, remote=False)}
     assert every == {(ex.id, c.id) for ex in spec.exercises for c in ex.checks}
 
@@ -79,7 +86,7 @@ def _ecr_result(repositories: dict[str, EcrRepository], tags: dict[str, TagInfo]
     rendered = render_lab(spec, template_context(spec, hosts, {"hub": "learner"}))
     obs = Observations(
         repos={("ecr", "my-app"): RepoState(RepoRef("ecr", ECR_HOST, "my-app"), bool(tags), tags)},
-        ecr={"ecr-api": EcrState("ECR in eu-west-1", repositories, aws=True)},
+        ecr={"ecr-api": EcrState("ECR in eu-west-1", repositories)},
         push_logs={"ecr": Unavailable("only the lab's own registries can show who pushed")},
     )
     ex = rendered.exercise("ecr")

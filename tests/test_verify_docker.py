@@ -37,7 +37,7 @@ def verify(tmp_path: Path, *args: str, solutions: Path | None = None) -> subproc
 def test_every_shipped_solution_grades_as_declared(tmp_path: Path) -> None:
     done = verify(tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "19 passed, 0 failed" in done.stdout
+    assert "23 passed, 0 failed" in done.stdout
     assert verify_containers() == set(), "verify left lab containers behind"
 
 

@@ -166,8 +166,11 @@ def _base_images(spec: LabSpec) -> list[str]:
 
 
 def lab_images(spec: LabSpec) -> list[str]:
-    """The images a lab needs: its services' registry image(s) and its app's base image(s)."""
-    services = [svc.image or spec.registry_image for svc in spec.services.values() if svc.kind == "registry"]
+    """The images a lab needs: its services' registry image(s), its ECR stand-in's image and
+    its app's base image(s)."""
+    services = [
+        svc.api_image if svc.kind == "ecr-api" else svc.image or spec.registry_image for svc in spec.services.values()
+    ]
     return list(dict.fromkeys([*services, *_base_images(spec)]))
 
 
@@ -200,8 +203,9 @@ def check_port(
 ) -> Finding:
     """Whether `service` can publish on 127.0.0.1:port."""
     title = f"port {port} ({service})"
-    # a registry publishes on the engine host's loopback; the ECR API runs beside labcheck
-    here = placement.join is None or spec.services[service].kind == "ecr-api"
+    # every service publishes on the engine host's loopback: from a bridge network, only the
+    # ports Docker's own containers hold can be seen
+    here = placement.join is None
     owner = published.get(port)
     if owner is None and here and not is_free("127.0.0.1", port):
         owner = "another program"

@@ -1,7 +1,8 @@
-"""The two ECR API calls labcheck makes to its own ECR stand-in, signed with AWS Signature V4.
+"""The ECR API calls labcheck makes to its own ECR stand-in, signed with AWS Signature V4.
 
-`labcheck run` lists the stand-in's repositories (DescribeRepositories) and `labcheck up`
-asks it for the login password (GetAuthorizationToken), both with keys labcheck chose itself
+`labcheck run` lists the stand-in's repositories (DescribeRepositories) and their lifecycle
+policies (GetLifecyclePolicy), and asks it for a login (GetAuthorizationToken) to read its
+registry, `labcheck up` for one to see that it is ready; all with keys labcheck chose itself
 (the lab's dummy keys). boto3 does that too, but importing it and building its client costs
 ~0.5 s each time; this module sends the same JSON requests over httpx instead. A real ECR
 (`--registry <account>.dkr.ecr.<region>.amazonaws.com`) goes through boto3, which owns the
@@ -33,7 +34,14 @@ _MAX_ANSWER = 16 * 1024 * 1024  # a page of 1000 repositories is a few hundred K
 
 
 class EcrApiError(Exception):
-    """The ECR API could not be asked, or refused: the message says which and never holds a key."""
+    """The ECR API could not be asked, or refused: the message says which and never holds a key.
+
+    `code` is the AWS error code of a refusal (`RepositoryNotFoundException`), else empty.
+    """
+
+    def __init__(self, message: str, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -135,7 +143,8 @@ def call(
         # AWS JSON errors: {"__type": "...#RepositoryNotFoundException", "message": "..."}
         code = printable(str(data.get("__type", "")).rsplit("#", 1)[-1])[:100] or f"HTTP {status}"
         message = printable(str(data.get("message") or ""))[:300]
-        raise EcrApiError(f"the ECR API at {endpoint} refused {operation}: {code}: {message}".removesuffix(": "))
+        detail = f"{code}: {message}" if message else code
+        raise EcrApiError(f"the ECR API at {endpoint} refused {operation}: {detail}", code)
     return data
 
 
@@ -158,6 +167,25 @@ def describe_repositories(
             if not token:
                 return
         raise EcrApiError(f"the ECR API at {endpoint} kept paging past {_MAX_PAGES} pages")
+
+
+#: GetLifecyclePolicy's answer for a repository that has none.
+NO_LIFECYCLE_POLICY = "LifecyclePolicyNotFoundException"
+
+
+def lifecycle_policy(
+    endpoint: str, region: str, keys: AwsKeys, repository: str, *, timeout: float = 10.0
+) -> str | None:
+    """The repository's lifecycle policy text (GetLifecyclePolicy), None when it has none."""
+    with client(timeout) as http:
+        try:
+            answer = call(http, endpoint, region, keys, "GetLifecyclePolicy", {"repositoryName": repository})
+        except EcrApiError as exc:
+            if exc.code in (NO_LIFECYCLE_POLICY, "RepositoryNotFoundException"):
+                return None
+            raise
+    text = answer.get("lifecyclePolicyText")
+    return text if isinstance(text, str) else None
 
 
 def token_login(answer: Mapping[str, Any]) -> tuple[str, str]:

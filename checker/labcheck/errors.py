@@ -13,7 +13,7 @@ The CLI turns these into one line, a tip and an exit code; anything else is a bu
     |   +-- ImageMissing             exit 3: an image is absent and cannot be pulled
     |   +-- LabNotRunning            exit 3: the lab must be up for this command
     |   +-- ClassError               exit 3: the class registry cannot start, or is not (or already) up
-    |   +-- ToolMissing              exit 3: an optional tool (the ECR stand-in's moto) is absent
+    |   +-- ToolMissing              exit 3: a package labcheck needs (boto3) cannot be imported
     |   +-- UnsafeDirectory          exit 3: a folder for secrets is someone else's, or others may write to it
     |   +-- StateDamaged             exit 3: a lab or class state file is not what labcheck wrote
     +-- RegistryError                exit 3: talking to a registry failed (we could not grade)
@@ -101,14 +101,14 @@ class LabNotRunning(EnvironmentError_):
     """The command needs the lab's services to be up."""
 
 
-#: moto, boto3 and awscli are labcheck's own dependencies: missing, the install is broken.
+#: boto3 and awscli are labcheck's own dependencies: missing, the install is broken.
 REINSTALL_TIP = (
     "labcheck's install is incomplete: reinstall it (pipx reinstall labcheck, or pip install --force-reinstall)"
 )
 
 
 class ToolMissing(EnvironmentError_):
-    """A package labcheck depends on (moto, boto3) cannot be imported: a broken install."""
+    """A package labcheck depends on (boto3) cannot be imported: a broken install."""
 
 
 class ClassError(EnvironmentError_):

@@ -6,7 +6,7 @@ PAUSE_SECONDS) for the signal the test sends. Unset, a pause point costs one loo
 
 Steps (the subject is the lab or class instance; all in the main thread):
 - `up` (and each lab `verify` starts): images-ready (nothing started yet), registries-starting
-  (their containers starting in worker threads), ecr-api-started (moto running), registries-started,
+  (their containers, the ECR stand-in's too, starting in worker threads), registries-started,
   save-lab-state (every service running, the state not yet written);
 - `verify`: verify-workspace-ready (lab up, workspace made), verify-script-done (the solution ran);
 - `class up`: token-server-started, save-class-state (token server and registry running);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -321,39 +322,122 @@ def _ecr_obs(created: float | None, pushes: list[Push], *, ecr_down: bool = Fals
     return Observations(ecr={"ecr-api": ecr}, push_logs={"registry": PushLog(tuple(pushes))})
 
 
-ECR_REPO = {"service": "ecr-api", "registry": "registry", "repository": "my-app"}
+ECR_REPO = {"service": "ecr-api", "repository": "my-app"}
 
 
-def test_ecr_repository_created_before_the_first_push() -> None:
-    push = Push("my-app", "1.0.0", "AWS", 200.0)
-    ok = run("ecr_repository", ECR_REPO, _ecr_obs(100.0, [push]))
+def test_ecr_repository_grades_the_final_state_not_the_order() -> None:
+    # a push refused before the repository existed left nothing: created after it is fine
+    assert run("ecr_repository", ECR_REPO, _ecr_obs(300.0, [])).status is Status.PASS
+    ok = run("ecr_repository", ECR_REPO, _ecr_obs(300.0, [Push("my-app", "1.0.0", "AWS", 200.0)]))
     assert ok.status is Status.PASS
-    assert run("ecr_repository", ECR_REPO, _ecr_obs(100.0, [])).status is Status.PASS  # created, not yet pushed
-    missing = run("ecr_repository", ECR_REPO, _ecr_obs(None, [push]))
+    assert ok.evidence == {"created": "00:05:00 UTC"}
+    missing = run("ecr_repository", ECR_REPO, _ecr_obs(None, []))
     assert missing.status is Status.FAIL
     assert "aws ecr create-repository --repository-name my-app" in missing.hint
-    late = run("ecr_repository", ECR_REPO, _ecr_obs(300.0, [push, Push("my-app", "1.0.0", "AWS", 400.0)]))
-    assert late.status is Status.FAIL
-    assert "before creating the repository" in late.hint
-    down = run("ecr_repository", ECR_REPO, _ecr_obs(100.0, [push], ecr_down=True))
+    assert "name unknown" in missing.hint
+    down = run("ecr_repository", ECR_REPO, _ecr_obs(100.0, [], ecr_down=True))
     assert down.status is Status.ERROR
 
 
-def test_on_aws_itself_the_repository_existing_is_enough() -> None:
-    # real ECR refuses a push to a missing repository; a remote registry's log is not readable
-    unreadable = Unavailable("the log of 123456789012.dkr.ecr.us-east-1.amazonaws.com is not readable")
-    aws = EcrState("ECR in us-east-1", {"my-app": EcrRepository("my-app", 300.0)}, aws=True)
-    ok = run("ecr_repository", ECR_REPO, Observations(ecr={"ecr-api": aws}, push_logs={"registry": unreadable}))
+def test_ecr_repository_on_aws_itself() -> None:
+    aws = EcrState("ECR in us-east-1", {"my-app": EcrRepository("my-app", 300.0)})
+    ok = run("ecr_repository", ECR_REPO, Observations(ecr={"ecr-api": aws}))
     assert ok.status is Status.PASS, ok.message
     assert "ECR in us-east-1" in ok.message
-    empty = EcrState("ECR in us-east-1", {}, aws=True)
-    missing = run("ecr_repository", ECR_REPO, Observations(ecr={"ecr-api": empty}, push_logs={"registry": unreadable}))
+    missing = run("ecr_repository", ECR_REPO, Observations(ecr={"ecr-api": EcrState("ECR in us-east-1", {})}))
     assert missing.status is Status.FAIL
-    assert "aws ecr create-repository --repository-name my-app" in missing.hint
-    # the lab's stand-in still needs its log
-    stand_in = EcrState("http://localhost:5003", {"my-app": EcrRepository("my-app", 300.0)})
-    no_log = Observations(ecr={"ecr-api": stand_in}, push_logs={"registry": unreadable})
-    assert run("ecr_repository", ECR_REPO, no_log).status is Status.ERROR
+
+
+def _settings(**repo: Any) -> Observations:
+    state = EcrState("http://localhost:5003", {"my-app": EcrRepository("my-app", 1.0, **repo)})
+    return Observations(ecr={"ecr-api": state})
+
+
+def test_ecr_immutable_tags() -> None:
+    assert run("ecr_immutable_tags", ECR_REPO, _settings(tag_mutability="IMMUTABLE")).status is Status.PASS
+    mutable = run("ecr_immutable_tags", ECR_REPO, _settings())
+    assert mutable.status is Status.FAIL
+    assert "MUTABLE" in mutable.message
+    assert "put-image-tag-mutability --repository-name my-app --image-tag-mutability IMMUTABLE" in mutable.hint
+    assert run("ecr_immutable_tags", ECR_REPO, _ecr_obs(None, [])).status is Status.FAIL
+
+
+def test_ecr_scan_on_push() -> None:
+    assert run("ecr_scan_on_push", ECR_REPO, _settings(scan_on_push=True)).status is Status.PASS
+    off = run("ecr_scan_on_push", ECR_REPO, _settings())
+    assert off.status is Status.FAIL
+    assert "--image-scanning-configuration scanOnPush=true" in off.hint
+    down = Observations(ecr={"ecr-api": Unavailable("cannot reach the ECR API")})
+    assert run("ecr_scan_on_push", ECR_REPO, down).status is Status.ERROR
+
+
+def _policy(*rules: dict[str, Any]) -> str:
+    return json.dumps({"rules": list(rules)})
+
+
+def _rule(selection: dict[str, Any], action: str = "expire") -> dict[str, Any]:
+    return {"rulePriority": 1, "selection": selection, "action": {"type": action}}
+
+
+def _lifecycle(policy: str | None, *, observed: bool = True) -> Observations:
+    state = EcrState(
+        "http://localhost:5003",
+        {"my-app": EcrRepository("my-app", 1.0)},
+        lifecycle_policies={"my-app": policy} if observed else {},
+    )
+    return Observations(ecr={"ecr-api": state})
+
+
+KEEP3 = {**ECR_REPO, "keep": 3}
+
+
+def test_ecr_lifecycle_policy_keeps_the_last_n_images() -> None:
+    from labcheck.checks.ecr import keep_last
+
+    good = run("ecr_lifecycle_policy", KEEP3, _lifecycle(keep_last(3)))
+    assert good.status is Status.PASS, good.message
+    assert json.loads(keep_last(3))["rules"][0]["selection"]["countNumber"] == 3
+    every_tag = _rule(
+        {"tagStatus": "tagged", "tagPatternList": ["*"], "countType": "imageCountMoreThan", "countNumber": 3}
+    )
+    assert run("ecr_lifecycle_policy", KEEP3, _lifecycle(_policy(every_tag))).status is Status.PASS
+
+
+@pytest.mark.parametrize(
+    ("policy", "problem"),
+    [
+        (None, "no lifecycle policy"),
+        (_policy(_rule({"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 10})), "last 10 images"),
+        (_policy(_rule({"tagStatus": "untagged", "countType": "imageCountMoreThan", "countNumber": 3})), "only some"),
+        (
+            _policy(
+                _rule(
+                    {"tagStatus": "tagged", "tagPrefixList": ["v"], "countType": "imageCountMoreThan", "countNumber": 3}
+                )
+            ),
+            "only some",
+        ),
+        (
+            _policy(
+                _rule({"tagStatus": "any", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 3})
+            ),
+            "by age",
+        ),
+    ],
+)
+def test_ecr_lifecycle_policy_says_what_is_wrong(policy: str | None, problem: str) -> None:
+    out = run("ecr_lifecycle_policy", KEEP3, _lifecycle(policy))
+    assert out.status is Status.FAIL
+    assert problem in out.message
+    assert "aws ecr put-lifecycle-policy --repository-name my-app" in out.hint
+    assert '"countNumber":3' in out.hint
+
+
+def test_ecr_lifecycle_policy_not_observed_is_our_error() -> None:
+    assert run("ecr_lifecycle_policy", KEEP3, _lifecycle(None, observed=False)).status is Status.ERROR
+    assert KINDS["ecr_lifecycle_policy"].needs(KINDS["ecr_lifecycle_policy"].parse(KEEP3)).ecr_policies == {
+        ("ecr-api", "my-app")
+    }
 
 
 def test_pushed_by_reads_the_registry_log() -> None:

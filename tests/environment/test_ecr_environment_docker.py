@@ -1,10 +1,18 @@
-"""The lab's ECR stand-in on a real engine: moto_server as a host process, a registry:2 data plane."""
+"""The lab's ECR stand-in on a real engine, driven by the real docker CLI and aws CLI.
+
+It refuses what ECR refuses, with the message the docker CLI prints for ECR (a push to a
+repository the ECR API does not have, an overwritten tag in an IMMUTABLE repository, an
+expired login), and its ECR API sees what was pushed, both ways.
+"""
 
 from __future__ import annotations
 
-import base64
+import hashlib
+import json
 import os
+import re
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,153 +20,249 @@ from pathlib import Path
 import httpx
 import pytest
 
+from labcheck.bundled import bundled_bin
+from labcheck.ecr_api import AwsKeys, login_password
+from labcheck.environment.docker_client import docker_client
 from labcheck.environment.lab import down, status, up
-from labcheck.environment.processes import process_alive
 from labcheck.environment.services import free_port
-from labcheck.environment.state import load_state
+from labcheck.environment.state import DUMMY_AWS_KEYS, LabState, load_state
 from labcheck.errors import PortInUse
 from labcheck.spec import load_lab
+from labcheck.spec.model import LabSpec
+from labcheck.verify import local_tags, remove_new_tags
 
 pytestmark = pytest.mark.docker
+ACCOUNT = "123456789012"
+
+
+def part7(token_lifetime: int | None = None) -> LabSpec:
+    spec = load_lab("part7")
+    if token_lifetime is None:
+        return spec
+    services = dict(spec.services)
+    services["ecr-api"] = services["ecr-api"].model_copy(update={"token_lifetime": token_lifetime})
+    return spec.model_copy(update={"services": services})
 
 
 @pytest.fixture
 def instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("LABCHECK_STATE_DIR", str(tmp_path / "state"))
     name = f"ecr-{free_port()}"
+    before = local_tags()
     yield name
+    remove_new_tags(load_state(name), before)
     down(name)
 
 
-def _moto_processes(port: int) -> list[int]:
-    """Pids whose command line is a moto server on this port."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmd = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"moto.server" in cmd and str(port).encode() in cmd:
-            found.append(int(entry.name))
-    return found
+class Learner:
+    """A shell with the lab's variables, the aws CLI installed with labcheck and its own Docker config."""
+
+    def __init__(self, state: LabState, home: Path) -> None:
+        home.mkdir(exist_ok=True)
+        self.registry = state.services["ecr"].address
+        self.env = {
+            **os.environ,
+            **state.env(),
+            "DOCKER_CONFIG": str(home),
+            "PATH": os.pathsep.join([str(bundled_bin()), os.environ.get("PATH", "")]),
+        }
+
+    def sh(self, command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(["bash", "-c", command], env=self.env, capture_output=True, text=True, timeout=120)
+
+    def ok(self, command: str) -> str:
+        done = self.sh(command)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def refused(self, command: str) -> str:
+        done = self.sh(command)
+        assert done.returncode != 0, f"{command} was accepted: {done.stdout}"
+        return done.stderr
+
+    def aws(self, command: str) -> dict[str, object]:
+        return dict(json.loads(self.ok(f"aws ecr {command} --output json") or "{}"))
+
+    def login(self) -> None:
+        self.ok(f"aws ecr get-login-password | docker login --username AWS --password-stdin {self.registry}")
+
+    def push(self, repository: str, tag: str, base: str = "busybox:stable") -> subprocess.CompletedProcess[str]:
+        ref = f"{self.registry}/{repository}:{tag}"
+        return self.sh(f"docker tag {base} {ref} && docker push {ref}")
 
 
-def test_up_starts_the_ecr_api_and_a_registry_that_takes_its_login(instance: str) -> None:
-    spec = load_lab("part7")
-    state = up(spec, instance=instance, ephemeral_ports=True).state
+def pushed_digest(done: subprocess.CompletedProcess[str]) -> str:
+    found = re.search(r"digest: (sha256:[0-9a-f]{64})", done.stdout)
+    assert found, done.stdout + done.stderr
+    return found.group(1)
+
+
+def test_up_starts_the_stand_in_in_two_containers_that_down_removes(instance: str) -> None:
+    spec = part7()
+    state = up(spec, instance=instance, ephemeral_ports=True, only=["ecr"]).state
     api, ecr = state.services["ecr-api"], state.services["ecr"]
-    assert api.pid is not None and process_alive(api)
-    assert api.host == "127.0.0.1"  # loopback only, like the registries
     env = state.env()
     assert env["AWS_ENDPOINT_URL"] == f"http://localhost:{api.port}"
     assert env["ECR_REGISTRY"] == f"localhost:{ecr.port}"
     assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"} <= set(env)
-    assert "ECR_PASSWORD" not in env  # the learner asks `aws ecr get-login-password`
-    # the password moto hands out is the one the data plane's htpasswd holds, for user AWS
-    answer = httpx.post(
-        f"http://127.0.0.1:{api.port}/",
-        headers={
-            "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken",
-            "Content-Type": "application/x-amz-json-1.1",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=k/20260101/us-east-1/ecr/aws4_request, "
-            "SignedHeaders=host, Signature=0",
-        },
-        content=b"{}",
-    )
-    token = answer.json()["authorizationData"][0]["authorizationToken"]
-    user, _, password = base64.b64decode(token).decode().partition(":")
-    assert user == "AWS"
+    assert "ECR_PASSWORD" not in env and state.secrets() == []  # the learner asks `aws ecr get-login-password`
+    client = docker_client()
+    try:
+        front, store = client.containers.get(api.container_id), client.containers.get(ecr.backend_id)
+        bindings = front.attrs["HostConfig"]["PortBindings"]
+        assert bindings == {
+            "5003/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(api.port)}],
+            "5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(ecr.port)}],
+        }
+        assert ecr.container_id == front.id  # the front answers for the registry
+        assert store.attrs["HostConfig"]["NetworkMode"] == f"container:{front.id}"  # reachable only through it
+        assert not store.attrs["HostConfig"]["PortBindings"]
+    finally:
+        client.close()
+    keys = AwsKeys.from_env(DUMMY_AWS_KEYS)
+    password = login_password(f"http://127.0.0.1:{api.port}", "us-east-1", keys)
     registry = f"http://127.0.0.1:{ecr.port}/v2/"
-    assert httpx.get(registry).status_code == 401
+    anonymous = httpx.get(registry)
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"].startswith("Basic realm=")
     assert httpx.get(registry, auth=("AWS", password)).status_code == 200
-    assert httpx.get(registry, auth=("AWS", password + "x")).status_code == 401
+    assert httpx.get(registry, auth=("AWS", password + "x")).status_code == 400  # not a token it issued
+    assert httpx.get(registry, auth=("learner", password)).status_code == 401
     rows = {r.service: r for r in status() if r.instance == instance}
-    assert rows["ecr-api"].status == "running" and f"pid {api.pid}" in rows["ecr-api"].container
+    assert rows["ecr-api"].status == "running" and rows["ecr"].status == "running"
 
-    # the stand-in died (a reboot): `up` starts it again on its port, the registries stay
-    os.killpg(api.pid, 15)
-    deadline = time.monotonic() + 10
-    while process_alive(api) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    again = up(spec, instance=instance, ephemeral_ports=True)
+    # stopped (a reboot): `up` starts both again; the new front has a new key, so a new login
+    subprocess.run(
+        ["docker", "stop", "-t", "1", f"labcheck-{instance}-ecr", f"labcheck-{instance}-ecr-api"], check=True
+    )
+    again = up(spec, instance=instance, ephemeral_ports=True, only=["ecr"])
     assert again.already_running
-    restarted = again.state.services["ecr-api"]
-    assert restarted.port == api.port and restarted.pid != api.pid and process_alive(restarted)
+    assert httpx.get(registry, auth=("AWS", password)).status_code == 400
+    fresh = login_password(f"http://127.0.0.1:{api.port}", "us-east-1", keys)
+    assert httpx.get(registry, auth=("AWS", fresh)).status_code == 200
 
     removed = down(instance)
-    assert any("ecr-api" in r for r in removed)
-    assert not process_alive(restarted)
-    assert _moto_processes(api.port) == []
+    assert sorted(removed) == sorted([f"labcheck-{instance}-ecr", f"labcheck-{instance}-ecr-api"])
     assert load_state(instance) is None
     assert not [r for r in status() if r.instance == instance]
 
 
-def test_a_failing_up_stops_the_ecr_api_again(instance: str) -> None:
-    spec = load_lab("part7")
-    api_port = free_port()
+def test_a_failing_up_removes_the_stand_in_again(instance: str) -> None:
     with socket.socket() as blocker:
         blocker.bind(("127.0.0.1", 0))
         blocker.listen()
         with pytest.raises(PortInUse):
-            up(
-                spec,
-                instance=instance,
-                ports={"ecr": blocker.getsockname()[1], "ecr-api": api_port},
-                ephemeral_ports=True,
-            )
-    assert _moto_processes(api_port) == []
+            up(part7(), instance=instance, ports={"ecr": blocker.getsockname()[1]}, ephemeral_ports=True)
+    assert not [r for r in status() if r.instance == instance]
     assert load_state(instance) is None
 
 
-def test_the_ecr_registry_refuses_everyone_until_its_login_arrives(instance: str) -> None:
-    """`up` starts the data plane before moto answers: no login may work in between."""
-    from labcheck.environment.docker_client import docker_client
-    from labcheck.environment.placement import Placement
-    from labcheck.environment.services import install_login, remove_instance, start_registry
+def test_ecr_refusals_as_the_docker_cli_prints_them_and_the_learner_recovers(instance: str, tmp_path: Path) -> None:
+    learner = Learner(up(part7(), instance=instance, ephemeral_ports=True, only=["ecr"]).state, tmp_path / "docker")
+    learner.login()
 
-    spec = load_lab("part7")
-    port = free_port()
-    svc = start_registry(
-        "ecr",
-        spec.services["ecr"],
-        lab="part7",
-        instance=instance,
-        image="registry:2",
-        bind_host="127.0.0.1",
-        port=port,
-        placement=Placement(in_container=False),
+    # a push before the repository exists
+    refused = learner.push("my-app", "1.0.0")
+    assert refused.returncode != 0
+    message = f"name unknown: The repository with name 'my-app' does not exist in the registry with id '{ACCOUNT}'"
+    assert message in refused.stderr
+    assert learner.aws("describe-repositories")["repositories"] == []
+    # ... read, understood: create it and push again
+    learner.aws("create-repository --repository-name my-app --image-tag-mutability IMMUTABLE")
+    done = learner.push("my-app", "1.0.0")
+    assert done.returncode == 0, done.stderr
+    digest = pushed_digest(done)
+
+    # an existing tag of an IMMUTABLE repository: refused, with any image (even the same one)
+    tag_invalid = (
+        "tag invalid: The image tag '1.0.0' already exists in the 'my-app' repository and cannot be "
+        "overwritten because the repository is immutable."
     )
-    client = docker_client()
-    try:
-        url = f"http://127.0.0.1:{port}/v2/"
-        assert svc.username == "AWS" and svc.password is None
-        assert httpx.get(url).status_code == 401
-        assert httpx.get(url, auth=("AWS", "")).status_code == 401
-        assert httpx.get(url, auth=("AWS", "anything")).status_code == 401
-        ready = install_login(client, svc, "the-password")
-        assert ready.password == "the-password"
-        assert httpx.get(url, auth=("AWS", "the-password")).status_code == 200
-        assert httpx.get(url, auth=("AWS", "the-password-not")).status_code == 401
-        assert httpx.get(url).status_code == 401
-    finally:
-        remove_instance(client, instance)
-        client.close()
+    assert tag_invalid in learner.refused(f"docker push {learner.registry}/my-app:1.0.0")
+    learner.ok(f"docker build -q -t {learner.registry}/my-app:1.0.0 --label release=other - <<<'FROM busybox:stable'")
+    assert tag_invalid in learner.refused(f"docker push {learner.registry}/my-app:1.0.0")
+    # 1.0.0 is still the first image; a new version is welcome
+    images = learner.aws("describe-images --repository-name my-app")["imageDetails"]
+    assert [(i["imageTags"], i["imageDigest"]) for i in images] == [(["1.0.0"], digest)]  # type: ignore[index]
+    learner.ok(f"docker tag {learner.registry}/my-app:1.0.0 {learner.registry}/my-app:1.0.1")
+    assert learner.ok(f"docker push {learner.registry}/my-app:1.0.1")
+
+    # a mutable repository moves its tags, as on AWS
+    learner.aws("create-repository --repository-name scratchpad")
+    assert learner.push("scratchpad", "latest").returncode == 0
+    learner.ok(f"docker tag {learner.registry}/my-app:1.0.1 {learner.registry}/scratchpad:latest")
+    moved = learner.sh(f"docker push {learner.registry}/scratchpad:latest")
+    assert moved.returncode == 0, moved.stderr
 
 
-def test_down_without_the_state_file_still_stops_the_ecr_api(
-    instance: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`labcheck down` run with another LABCHECK_STATE_DIR (or after it was deleted)."""
-    state = up(load_lab("part7"), instance=instance, ephemeral_ports=True, only=["ecr"]).state
-    port = state.services["ecr-api"].port
-    assert _moto_processes(port)
-    monkeypatch.setenv("LABCHECK_STATE_DIR", str(tmp_path / "elsewhere"))
-    removed = down(instance)
-    assert f"labcheck-{instance}-ecr" in removed
-    assert any("moto.server" in item for item in removed)
-    deadline = time.monotonic() + 10
-    while _moto_processes(port) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not _moto_processes(port)
+def test_an_expired_login_is_refused_as_ecr_refuses_it(instance: str, tmp_path: Path) -> None:
+    learner = Learner(
+        up(part7(token_lifetime=3), instance=instance, ephemeral_ports=True, only=["ecr"]).state, tmp_path / "docker"
+    )
+    learner.aws("create-repository --repository-name my-app")
+    learner.login()
+    old = learner.ok("aws ecr get-login-password").strip()
+    time.sleep(3.5)
+    expired = "denied: Your authorization token has expired. Reauthenticate and try again."
+    refused = learner.push("my-app", "1.0.0")
+    assert refused.returncode != 0 and expired in refused.stderr
+    pull = learner.refused(f"docker pull {learner.registry}/my-app:1.0.0")
+    assert expired in pull
+    login = learner.refused(f"docker login --username AWS --password-stdin {learner.registry} <<<'{old}'")
+    assert f"login attempt to http://{learner.registry}/v2/ failed with status: 403 Forbidden" in login
+    # the learner logs in again: a fresh token works
+    learner.login()
+    assert learner.push("my-app", "1.0.0").returncode == 0
+
+
+def test_the_ecr_api_sees_the_registry_both_ways(instance: str, tmp_path: Path) -> None:
+    state = up(part7(), instance=instance, ephemeral_ports=True, only=["ecr"]).state
+    learner = Learner(state, tmp_path / "docker")
+    learner.aws("create-repository --repository-name my-app")
+    learner.login()
+    before = time.time()
+    first = pushed_digest(learner.push("my-app", "1.0.0"))
+    learner.ok(f"docker build -q -t {learner.registry}/my-app:1.1.0 --label release=1.1.0 - <<<'FROM busybox:stable'")
+    second = pushed_digest(learner.sh(f"docker push {learner.registry}/my-app:1.1.0"))
+    learner.ok(f"docker tag {learner.registry}/my-app:1.1.0 {learner.registry}/my-app:latest")
+    learner.ok(f"docker push {learner.registry}/my-app:latest")
+
+    details = {i["imageDigest"]: i for i in learner.aws("describe-images --repository-name my-app")["imageDetails"]}  # type: ignore[attr-defined]
+    assert sorted(details[first]["imageTags"]) == ["1.0.0"]
+    assert sorted(details[second]["imageTags"]) == ["1.1.0", "latest"]
+    assert all(before - 2 <= float(i["imagePushedAt"]) <= time.time() + 2 for i in details.values())
+    listed = learner.aws("list-images --repository-name my-app")["imageIds"]
+    assert sorted((i["imageTag"], i["imageDigest"]) for i in listed) == [  # type: ignore[index]
+        ("1.0.0", first),
+        ("1.1.0", second),
+        ("latest", second),
+    ]
+    got = learner.aws("batch-get-image --repository-name my-app --image-ids imageTag=1.0.0")["images"]
+    manifest = got[0]["imageManifest"]  # type: ignore[index]
+    assert "sha256:" + hashlib.sha256(manifest.encode()).hexdigest() == first  # the bytes docker pushed
+
+    # deleted through the API: gone from the registry too, by tag and by digest
+    learner.aws("batch-delete-image --repository-name my-app --image-ids imageTag=1.0.0")
+    learner.ok(f"docker rmi {learner.registry}/my-app:1.0.0")
+    gone = learner.refused(f"docker pull {learner.registry}/my-app:1.0.0")
+    assert "manifest unknown: Requested image not found" in gone
+    assert "manifest unknown" in learner.refused(f"docker pull {learner.registry}/my-app@{first}")
+    registry = f"http://127.0.0.1:{state.services['ecr'].port}"
+    password = login_password(
+        f"http://{state.services['ecr-api'].reach}", "us-east-1", AwsKeys.from_env(DUMMY_AWS_KEYS)
+    )
+    tags = httpx.get(f"{registry}/v2/my-app/tags/list", auth=("AWS", password)).json()
+    assert tags == {"name": "my-app", "tags": ["1.1.0", "latest"]}
+    learner.ok(f"docker pull {learner.registry}/my-app:latest")
+
+    # the whole repository, forced: the registry says so
+    learner.aws("delete-repository --repository-name my-app --force")
+    missing = learner.refused(f"docker pull {learner.registry}/my-app:latest")
+    assert (
+        f"name unknown: The repository with name 'my-app' does not exist in the registry with id '{ACCOUNT}'" in missing
+    )
+    # re-created, it is empty: nothing old comes back
+    learner.aws("create-repository --repository-name my-app")
+    assert httpx.get(f"{registry}/v2/my-app/tags/list", auth=("AWS", password)).json()["tags"] == []
+    old = httpx.head(f"{registry}/v2/my-app/manifests/{second}", auth=("AWS", password))
+    assert old.status_code == 404  # (docker would not ask: the image is still in the local daemon)

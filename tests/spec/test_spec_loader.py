@@ -26,12 +26,15 @@ def test_part7_loads_with_every_exercise_the_issue_fixes() -> None:
         "rollback",
         "pull-by-version",
         "ecr",
+        "ecr-lifecycle",
     ]
     assert spec.services["registry"].port == 5000
     assert spec.services["hub"].auth == "htpasswd"
     assert spec.services["ecr-api"].kind == "ecr-api"
     assert spec.services["ecr"].auth == "ecr-token"
     assert spec.services["ecr"].login_user == "AWS"
+    assert spec.services["ecr-api"].token_lifetime == 12 * 3600
+    assert spec.services["ecr-api"].api_image.startswith("motoserver/moto:")
 
 
 def test_rendering_fills_addresses_and_namespace() -> None:
@@ -106,6 +109,16 @@ BAD = [
     ("jinja syntax error", _set("exercises.0.summary", "{{ registry "), "template error"),
     ("undefined jinja name", _set("exercises.0.checks.0.args.tag", "{{ nope }}"), "'nope' is undefined"),
     ("bad parameter name", _set("parameters.Bad-Name", "x"), "parameter name"),
+    ("token lifetime on a registry", _set("services.hub.token_lifetime", 60), "only meaningful for kind: ecr-api"),
+    ("zero token lifetime", _set("services.ecr-api.token_lifetime", 0), "services.ecr-api.token_lifetime"),
+    (
+        "two registries on one ECR API",
+        _set(
+            "services.registry",
+            {"description": "x", "port": 5009, "env_var": "X_REGISTRY", "auth": "ecr-token", "token_from": "ecr-api"},
+        ),
+        "an ECR API has one registry",
+    ),
 ]
 
 

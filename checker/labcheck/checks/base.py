@@ -53,6 +53,7 @@ class Needs:
     docker: bool = False
     workspace_files: frozenset[str] | None = None  # None: the workspace is not needed
     ecr_apis: frozenset[str] = frozenset()  # ecr-api services whose repositories are read
+    ecr_policies: frozenset[tuple[str, str]] = frozenset()  # (ecr-api service, repository): lifecycle read
     push_logs: frozenset[str] = frozenset()  # registry services whose push log is read
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from labcheck.checks.base import CheckKind
-from labcheck.checks.ecr import EcrRepository, PushedBy
+from labcheck.checks.ecr import EcrImmutableTags, EcrLifecyclePolicy, EcrRepository, EcrScanOnPush, PushedBy
 from labcheck.checks.git import CommitTag, LatestIsNewestCommit
 from labcheck.checks.images import (
     DifferentImages,
@@ -35,6 +35,9 @@ KINDS: dict[str, CheckKind[Any]] = {
         CommitTag(),
         LatestIsNewestCommit(),
         EcrRepository(),
+        EcrImmutableTags(),
+        EcrScanOnPush(),
+        EcrLifecyclePolicy(),
         PushedBy(),
     )
 }

@@ -1,13 +1,21 @@
-"""Check kinds about AWS ECR: the repository exists in the ECR API, pushes came from the ECR login."""
+"""Check kinds about AWS ECR, graded from the ECR API (and who pushed, from the lab registry's log).
+
+The lab's stand-in refuses what ECR refuses (a push before the repository exists, an
+overwritten tag in an IMMUTABLE repository): a refused push left nothing behind, so these
+kinds grade the final state, as they would on AWS.
+"""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import Field
 
 from labcheck.checks.base import Args, CheckKind, Context, Needs, RepoArgs, ecr_state, push_log, see
-from labcheck.observe.model import Observations
+from labcheck.observe.model import EcrRepository as Repository
+from labcheck.observe.model import EcrState, Observations
 from labcheck.results import Outcome
 
 
@@ -17,55 +25,169 @@ def _when(epoch: float) -> str:
 
 class EcrRepositoryArgs(Args):
     service: str  # the ecr-api service
-    registry: str  # the registry service images are pushed to (its log dates the first push)
     repository: str = Field(pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")
 
 
-class EcrRepository(CheckKind[EcrRepositoryArgs]):
-    """The ECR API has the repository, and had it before the first push to it.
+def _repository(ecr: EcrState, args: EcrRepositoryArgs, ctx: Context) -> Repository | Outcome:
+    """The repository, or the fail Outcome saying how to create it."""
+    repo = ecr.repositories.get(args.repository)
+    if repo is not None:
+        return repo
+    known = ", ".join(sorted(ecr.repositories)) or "none"
+    return Outcome.failed(
+        f"the ECR API has no repository {args.repository} (repositories: {known})",
+        f"create it with `aws ecr create-repository --repository-name {args.repository}`: ECR refuses every push "
+        f"to a repository that does not exist (`name unknown`), then takes the same push again{see(ctx)}",
+    )
 
-    Real ECR refuses a push to a repository that does not exist ("name unknown"); the lab's
-    registry:2 stand-in accepts it, so the order is read from the registry's own log. On AWS
-    itself (`labcheck run --registry <account>.dkr.ecr...`) the repository existing is enough.
-    """
+
+class EcrRepository(CheckKind[EcrRepositoryArgs]):
+    """The ECR API has the repository."""
 
     name = "ecr_repository"
     args_model = EcrRepositoryArgs
 
     def needs(self, args: EcrRepositoryArgs) -> Needs:
-        return Needs(ecr_apis=frozenset([args.service]), push_logs=frozenset([args.registry]))
+        return Needs(ecr_apis=frozenset([args.service]))
 
     def evaluate(self, args: EcrRepositoryArgs, obs: Observations, ctx: Context) -> Outcome:
         ecr = ecr_state(obs, args.service)
         if isinstance(ecr, Outcome):
             return ecr
-        create = f"`aws ecr create-repository --repository-name {args.repository}`"
-        repo = ecr.repositories.get(args.repository)
-        if repo is None:
-            known = ", ".join(sorted(ecr.repositories)) or "none"
-            return Outcome.failed(
-                f"the ECR API has no repository {args.repository} (repositories: {known})",
-                f"ECR refuses pushes to a repository that does not exist (`name unknown`): create it "
-                f"first with {create}{see(ctx)}",
-            )
+        repo = _repository(ecr, args, ctx)
+        if isinstance(repo, Outcome):
+            return repo
         evidence = {"created": _when(repo.created)}
-        if ecr.aws:  # real ECR refused any push before this; its registry log is not ours to read
-            return Outcome.passed(f"the ECR repository {args.repository} exists in {ecr.endpoint}", evidence)
-        log = push_log(obs, args.registry)
-        if isinstance(log, Outcome):
-            return log
-        pushes = log.of(args.repository)
-        if pushes:
-            evidence["first push"] = _when(pushes[0].time)
-        if pushes and pushes[0].time < repo.created:
-            return Outcome.failed(
-                f"{args.repository} was pushed at {_when(pushes[0].time)}, before the repository was "
-                f"created at {_when(repo.created)}",
-                f"you pushed before creating the repository: real ECR refuses that push with `name unknown` "
-                f"(the lab's stand-in let it through); run {create} before the first push{see(ctx)}",
-                evidence,
-            )
-        return Outcome.passed(f"the ECR repository {args.repository} exists", evidence)
+        return Outcome.passed(f"the ECR repository {args.repository} exists in {ecr.endpoint}", evidence)
+
+
+class EcrImmutableTags(CheckKind[EcrRepositoryArgs]):
+    """The repository's tags are immutable: a pushed version can never be overwritten."""
+
+    name = "ecr_immutable_tags"
+    args_model = EcrRepositoryArgs
+
+    def needs(self, args: EcrRepositoryArgs) -> Needs:
+        return Needs(ecr_apis=frozenset([args.service]))
+
+    def evaluate(self, args: EcrRepositoryArgs, obs: Observations, ctx: Context) -> Outcome:
+        ecr = ecr_state(obs, args.service)
+        if isinstance(ecr, Outcome):
+            return ecr
+        repo = _repository(ecr, args, ctx)
+        if isinstance(repo, Outcome):
+            return repo
+        evidence = {"imageTagMutability": repo.tag_mutability}
+        if repo.tag_mutability == "IMMUTABLE":
+            return Outcome.passed(f"{args.repository}'s tags are immutable", evidence)
+        return Outcome.failed(
+            f"{args.repository}'s tags are {repo.tag_mutability}: a push can move any tag to another image",
+            f"make them immutable: `aws ecr put-image-tag-mutability --repository-name {args.repository} "
+            f"--image-tag-mutability IMMUTABLE` (or create the repository with `--image-tag-mutability "
+            f"IMMUTABLE`){see(ctx)}",
+            evidence,
+        )
+
+
+class EcrScanOnPush(CheckKind[EcrRepositoryArgs]):
+    """ECR scans every image pushed to the repository."""
+
+    name = "ecr_scan_on_push"
+    args_model = EcrRepositoryArgs
+
+    def needs(self, args: EcrRepositoryArgs) -> Needs:
+        return Needs(ecr_apis=frozenset([args.service]))
+
+    def evaluate(self, args: EcrRepositoryArgs, obs: Observations, ctx: Context) -> Outcome:
+        ecr = ecr_state(obs, args.service)
+        if isinstance(ecr, Outcome):
+            return ecr
+        repo = _repository(ecr, args, ctx)
+        if isinstance(repo, Outcome):
+            return repo
+        evidence = {"scanOnPush": str(repo.scan_on_push).lower()}
+        if repo.scan_on_push:
+            return Outcome.passed(f"{args.repository} scans images on push", evidence)
+        return Outcome.failed(
+            f"{args.repository} does not scan images on push",
+            f"turn it on: `aws ecr put-image-scanning-configuration --repository-name {args.repository} "
+            f"--image-scanning-configuration scanOnPush=true` (or create the repository with "
+            f"`--image-scanning-configuration scanOnPush=true`){see(ctx)}",
+            evidence,
+        )
+
+
+class EcrLifecycleArgs(EcrRepositoryArgs):
+    keep: int = Field(ge=1)  # the number of images the policy keeps
+
+
+def keep_last(count: int) -> str:
+    """The lifecycle policy (JSON, one line) that keeps the last `count` images of a repository."""
+    rule = {
+        "rulePriority": 1,
+        "description": f"keep the last {count} images",
+        "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": count},
+        "action": {"type": "expire"},
+    }
+    return json.dumps({"rules": [rule]}, separators=(",", ":"))
+
+
+def _covers_all(selection: dict[str, Any]) -> bool:
+    """Whether a rule's selection takes every image: tagStatus any, or every tag (`*`)."""
+    status = str(selection.get("tagStatus", "")).lower()
+    return status == "any" or (status == "tagged" and selection.get("tagPatternList") == ["*"])
+
+
+def _count(selection: dict[str, Any]) -> int:
+    number = selection.get("countNumber")
+    return number if isinstance(number, int) else 0
+
+
+class EcrLifecyclePolicy(CheckKind[EcrLifecycleArgs]):
+    """The repository's lifecycle policy expires all but the last `keep` images."""
+
+    name = "ecr_lifecycle_policy"
+    args_model = EcrLifecycleArgs
+
+    def needs(self, args: EcrLifecycleArgs) -> Needs:
+        return Needs(ecr_policies=frozenset([(args.service, args.repository)]))
+
+    def evaluate(self, args: EcrLifecycleArgs, obs: Observations, ctx: Context) -> Outcome:
+        ecr = ecr_state(obs, args.service)
+        if isinstance(ecr, Outcome):
+            return ecr
+        repo = _repository(ecr, args, ctx)
+        if isinstance(repo, Outcome):
+            return repo
+        if args.repository not in ecr.lifecycle_policies:
+            return Outcome.errored(f"the lifecycle policy of {args.repository} was not observed (a labcheck bug)")
+        put = (
+            f"`aws ecr put-lifecycle-policy --repository-name {args.repository} "
+            f"--lifecycle-policy-text '{keep_last(args.keep)}'`{see(ctx)}"
+        )
+        text = ecr.lifecycle_policies[args.repository]
+        if text is None:
+            return Outcome.failed(f"{args.repository} has no lifecycle policy: its images pile up", f"set one: {put}")
+        try:
+            rules = [r for r in json.loads(text).get("rules") or () if isinstance(r, dict)]
+        except (ValueError, AttributeError):
+            rules = []
+        expiring = [r for r in rules if (r.get("action") or {}).get("type") == "expire"]
+        by_count = [r for r in expiring if (r.get("selection") or {}).get("countType") == "imageCountMoreThan"]
+        every = [r for r in by_count if _covers_all(r.get("selection") or {})]
+        kept = sorted({_count(r.get("selection") or {}) for r in every})
+        evidence = {"lifecycle policy": text}
+        if args.keep in kept:
+            return Outcome.passed(f"{args.repository}'s lifecycle policy keeps the last {args.keep} images", evidence)
+        if kept:
+            problem = f"its lifecycle policy keeps the last {' or '.join(map(str, kept))} images, not {args.keep}"
+        elif by_count:
+            problem = "its count rule selects only some images (untagged, or some tags): the others pile up"
+        elif expiring:
+            problem = "its lifecycle policy expires images by age (sinceImagePushed), not by count"
+        else:
+            problem = "its lifecycle policy expires no image"
+        return Outcome.failed(f"{args.repository}: {problem}", f"keep the last {args.keep} images: {put}", evidence)
 
 
 class PushedByArgs(RepoArgs):

@@ -9,24 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from labcheck.environment.docker_client import docker_client
+from labcheck.environment.ecr import start_ecr, wait_ecr_ready
 from labcheck.environment.host_process import owned_by, stop
 from labcheck.environment.placement import Placement, detect, endpoint
-from labcheck.environment.processes import (
-    ecr_login_password,
-    process_alive,
-    process_owner,
-    require_ecr_tools,
-    start_ecr_api,
-    stop_process,
-)
-from labcheck.environment.services import (
-    ensure_image,
-    free_port,
-    install_login,
-    remove_instance,
-    start_registry,
-    wait_ready,
-)
+from labcheck.environment.processes import process_alive, process_owner, stop_process
+from labcheck.environment.services import ensure_image, free_port, remove_instance, start_registry, wait_ready
 from labcheck.environment.state import (
     LABEL_INSTANCE,
     LABEL_LAB,
@@ -75,8 +62,6 @@ def up(
             tip=f"services of {spec.id}: {', '.join(spec.services)}",
         )
     check_distinct_ports(spec, ports)
-    if any(spec.services[name].kind == "ecr-api" for name in wanted):
-        require_ecr_tools()  # before anything starts: a clear error and nothing to undo
     client = docker_client()
     existing = load_state(instance)
     found = {
@@ -86,62 +71,85 @@ def up(
         )
     }
     placement = detect(client)
-    if existing is not None and all(s.is_process or s.container_id in found for s in existing.services.values()):
-        return UpResult(_restart(spec, existing, found, placement), already_running=True)
+    if existing is not None and all(
+        s.container_id in found and (not s.backend_id or s.backend_id in found) for s in existing.services.values()
+    ):
+        return UpResult(_restart(existing, found, placement), already_running=True)
     if found and existing is None:
         raise EnvironmentError_(
             f"containers of lab {instance!r} exist, but not the state that holds their passwords",
             tip=f"remove them with `labcheck down {instance}`, then run `labcheck up {instance}` again",
         )
     if existing is not None:
-        _stop_processes(existing)
+        _stop_processes(existing)  # an ECR API that labcheck 0.x ran on the host
     remove_instance(client, instance)  # a half-removed instance: start afresh
-    registries = {name: spec.services[name] for name in wanted if spec.services[name].kind == "registry"}
+
+    def port_of(name: str) -> int:
+        return ports.get(name) or (free_port(bind_host) if ephemeral_ports else spec.services[name].port)
+
+    # An ECR API and the registry that takes its logins start together (environment/ecr.py).
+    apis = [name for name in wanted if spec.services[name].kind == "ecr-api"]
+    fronted = {api: next((n for n in wanted if spec.services[n].token_from == api), None) for api in apis}
+    registries = {
+        name: spec.services[name]
+        for name in wanted
+        if spec.services[name].kind == "registry" and name not in fronted.values()
+    }
     images = {name: image or svc.image or spec.registry_image for name, svc in registries.items()}
-    for img in sorted(set(images.values())):
+    store_image = image or spec.registry_image
+    for img in sorted(
+        {*images.values(), *(spec.services[a].api_image for a in apis), *([store_image] if apis else [])}
+    ):
         ensure_image(client, img)
     pause_point("images-ready", instance)
-    # The services start concurrently (each mostly waits for Docker and for /v2/ to answer).
-    # On a failure or Ctrl-C the main thread waits for every start already under way, so
-    # that the cleanup below sees, and removes, every container this call created. An ECR
-    # data plane's password comes from its ECR API stand-in (a host process): it starts with
-    # the others, refusing every login, and gets its htpasswd once the stand-in answers.
-    pool = ThreadPoolExecutor(max_workers=max(1, len(registries)), thread_name_prefix="labcheck-up")
-    processes: dict[str, ServiceState] = {}
+    # The services start concurrently (each mostly waits for Docker and for its server to
+    # answer). On a failure or Ctrl-C the main thread waits for every start already under
+    # way, so that the cleanup below sees, and removes, every container this call created.
+    pool = ThreadPoolExecutor(max_workers=max(1, len(registries) + len(apis)), thread_name_prefix="labcheck-up")
 
-    def start(name: str) -> Future[ServiceState]:
+    def start(name: str) -> Future[dict[str, ServiceState]]:
+        if name in fronted:
+            registry = fronted[name]
+            return pool.submit(
+                start_ecr,
+                client,
+                (name, spec.services[name]),
+                (registry, spec.services[registry]) if registry else None,
+                lab=spec.id,
+                instance=instance,
+                api_image=spec.services[name].api_image,
+                store_image=store_image,
+                bind_host=bind_host,
+                api_port=port_of(name),
+                registry_port=port_of(registry) if registry else None,
+                placement=placement,
+            )
         return pool.submit(
-            start_registry,
-            name,
-            registries[name],
-            lab=spec.id,
-            instance=instance,
-            image=images[name],
-            bind_host=bind_host,
-            port=ports.get(name) or (free_port(bind_host) if ephemeral_ports else registries[name].port),
-            placement=placement,
+            lambda: {
+                name: start_registry(
+                    name,
+                    registries[name],
+                    lab=spec.id,
+                    instance=instance,
+                    image=images[name],
+                    bind_host=bind_host,
+                    port=port_of(name),
+                    placement=placement,
+                )
+            }
         )
 
     try:
-        futures = {name: start(name) for name in registries}
+        futures = [start(name) for name in [*registries, *apis]]
         pause_point("registries-starting", instance)  # the main thread, while workers start them
-        for name in wanted:
-            svc = spec.services[name]
-            if svc.kind == "ecr-api":
-                # moto gives anyone who asks the ECR password: it never leaves loopback
-                port = ports.get(name) or (free_port() if ephemeral_ports else svc.port)
-                processes[name] = start_ecr_api(name, svc, instance=instance, bind_host="127.0.0.1", port=port)
-        pause_point("ecr-api-started", instance)
-        logins = {n: ecr_login_password(processes[svc.token_from]) for n, svc in registries.items() if svc.token_from}
-        started = {**processes, **{name: future.result() for name, future in futures.items()}}
+        started: dict[str, ServiceState] = {}
+        for future in futures:
+            started.update(future.result())
         pause_point("registries-started", instance)
-        for name, password in logins.items():
-            started[name] = install_login(client, started[name], password)
         state = LabState(lab=spec.id, instance=instance, services={n: started[n] for n in wanted})
         save_state(state)
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
-        _stop_processes(LabState(spec.id, instance, processes))
         remove_instance(client, instance)
         delete_state(instance)
         raise
@@ -176,25 +184,38 @@ def needed_services(spec: LabSpec, only: Collection[str] | None) -> list[str]:
     return [name for name in spec.services if name in wanted]
 
 
-def _restart(spec: LabSpec, state: LabState, found: Mapping[str, Any], placement: Placement) -> LabState:
-    """Start again what stopped (`docker stop`, a reboot); the state, with new pids and the
-    addresses at which labcheck reaches the containers now (a restart may change them)."""
+def _restart(state: LabState, found: Mapping[str, Any], placement: Placement) -> LabState:
+    """Start again what stopped (`docker stop`, a reboot); the state, with the addresses at
+    which labcheck reaches the containers now (a restart may change them)."""
     services = dict(state.services)
-    for name, running in state.services.items():
-        if running.is_process:
-            if not process_alive(running):  # its repositories were in memory: they are gone
-                stop_process(running)  # reaps it, if this process started it
-                services[name] = start_ecr_api(
-                    name, spec.services[name], instance=state.instance, bind_host="127.0.0.1", port=running.port
-                )
-            continue
+    restarted: set[str] = set()
+    for running in state.services.values():
         container = found[running.container_id]
-        if container.status != "running":
+        if running.container_id not in restarted and container.status != "running":
             container.start()
-        reach = endpoint(placement, container, running.host, running.port)
-        wait_ready(reach, container)
+            restarted.add(running.container_id)
+    for running in state.services.values():
+        if running.backend_id:  # after its front: it joins the front's network namespace
+            backend = found[running.backend_id]
+            if running.container_id in restarted:
+                backend.restart()  # the front's namespace is a new one
+            elif backend.status != "running":
+                backend.start()
+    for name, running in state.services.items():
+        container = found[running.container_id]
+        reach = endpoint(placement, container, running.host, running.port, running.container_port)
         if reach != running.endpoint:
-            services[name] = dataclasses.replace(running, endpoint=reach)
+            services[name] = running = dataclasses.replace(running, endpoint=reach)
+        if running.kind == "ecr-api":
+            registry = next((s for s in state.services.values() if s.token_from == name), None)
+            registry_reach = (
+                endpoint(placement, container, registry.host, registry.port, registry.container_port)
+                if registry
+                else ""
+            )
+            wait_ecr_ready(running, registry_reach, container)
+        elif not running.token_from:
+            wait_ready(reach, container)
     if services != state.services:
         state = LabState(lab=state.lab, instance=state.instance, services=services)
         save_state(state)

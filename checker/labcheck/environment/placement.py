@@ -136,11 +136,11 @@ def _hostname() -> str | None:
         return None
 
 
-def endpoint(placement: Placement, container: Any, bind_host: str, port: int) -> str:
-    """host:port where labcheck reads a lab container that publishes 5000 on bind_host:port."""
+def endpoint(placement: Placement, container: Any, bind_host: str, port: int, container_port: int = 5000) -> str:
+    """host:port where labcheck reads a lab container that publishes `container_port` on bind_host:port."""
     if placement.join is None:
         return f"{local_address(bind_host)}:{port}"
     container.reload()
     networks = (container.attrs.get("NetworkSettings") or {}).get("Networks") or {}
     address = (networks.get(placement.join) or {}).get("IPAddress")
-    return f"{address}:5000" if address else f"{local_address(bind_host)}:{port}"
+    return f"{address}:{container_port}" if address else f"{local_address(bind_host)}:{port}"

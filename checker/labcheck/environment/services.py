@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import io
 import os
 import secrets
 import socket
-import tarfile
 import threading
 import time
 from typing import Any
@@ -51,6 +48,15 @@ def port_is_free(host: str, port: int) -> bool:
 
 _GIVEN: set[int] = set()  # ports free_port handed out: never twice in one process
 _GIVEN_LOCK = threading.Lock()
+
+
+def require_free_port(host: str, port: int, service: str) -> None:
+    """PortInUse, with a port to use instead, unless `port` is free on `host`."""
+    if not port_is_free(host, port):
+        raise PortInUse(
+            f"port {port} for service {service!r} is already in use on {host}",
+            tip=f"stop what uses it, or choose another port: --port {service}={port + 100}",
+        )
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -100,16 +106,10 @@ def start_registry(
     It publishes its port on `bind_host` of the engine's host and is created on the network
     `placement` chooses, so that labcheck reaches it wherever labcheck runs.
 
-    With `auth: htpasswd` the password is generated. With `auth: ecr-token` it is the one
-    the lab's ECR API stand-in gives `aws ecr get-login-password`, not known yet: such a
-    registry refuses every request until `install_login` gives it its htpasswd file, which
-    registry:2 reads anew whenever the file changes.
+    With `auth: htpasswd` the password is generated. (A registry with `auth: ecr-token` is
+    the ECR stand-in's, started with its API by environment/ecr.py.)
     """
-    if not port_is_free(bind_host, port):
-        raise PortInUse(
-            f"port {port} for service {name!r} is already in use on {bind_host}",
-            tip=f"stop what uses it, or choose another port: --port {name}={port + 100}",
-        )
+    require_free_port(bind_host, port, name)
     container = (
         DockerContainer(image)
         .with_name(f"labcheck-{instance}-{name}")
@@ -119,11 +119,9 @@ def start_registry(
     container.ports["5000/tcp"] = (bind_host, port)  # type: ignore[assignment]
     container.with_env("REGISTRY_STORAGE_DELETE_ENABLED", "true")
     username = password = None
-    if spec.auth in ("htpasswd", "ecr-token"):
-        username = spec.login_user
-        if spec.auth == "htpasswd" and username:
-            password = secrets.token_urlsafe(18)
-            container.with_copy_into_container(htpasswd_line(username, password), HTPASSWD)
+    if spec.auth == "htpasswd" and spec.username:
+        username, password = spec.username, secrets.token_urlsafe(18)
+        container.with_copy_into_container(htpasswd_line(username, password), HTPASSWD)
         container.with_env("REGISTRY_AUTH", "htpasswd")
         container.with_env("REGISTRY_AUTH_HTPASSWD_REALM", f"labcheck {name}")
         container.with_env("REGISTRY_AUTH_HTPASSWD_PATH", HTPASSWD)
@@ -131,12 +129,7 @@ def start_registry(
         container.start()
     except Exception as exc:
         _remove_quietly(container)
-        if "port is already allocated" in str(exc) or "address already in use" in str(exc):
-            raise PortInUse(
-                f"port {port} for service {name!r} is already in use",
-                tip=f"choose another port: --port {name}={port + 100}",
-            ) from exc
-        raise EnvironmentError_(f"could not start service {name!r}: {str(exc).splitlines()[0]}") from exc
+        raise start_failure(exc, name, port) from exc
     wrapped = container.get_wrapped_container()
     try:
         reach = endpoint(placement, wrapped, bind_host, port)
@@ -165,19 +158,14 @@ def htpasswd_line(username: str, password: str) -> bytes:
     return f"{username}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=5)).decode()}\n".encode()
 
 
-def install_login(client: Any, service: ServiceState, password: str) -> ServiceState:
-    """Give a running registry its login (the htpasswd file); the service state with it."""
-    if not service.username:
-        raise EnvironmentError_(f"service {service.name!r} has no login user")
-    data = io.BytesIO()
-    with tarfile.open(fileobj=data, mode="w") as tar:
-        entry = htpasswd_line(service.username, password)
-        info = tarfile.TarInfo(HTPASSWD.lstrip("/"))
-        info.size, info.mode, info.mtime = len(entry), 0o644, int(time.time())
-        tar.addfile(info, io.BytesIO(entry))
-    if not client.containers.get(service.container_id).put_archive("/", data.getvalue()):
-        raise EnvironmentError_(f"could not give service {service.name!r} its login")
-    return dataclasses.replace(service, password=password)
+def start_failure(exc: Exception, name: str, port: int) -> EnvironmentError_:
+    """The error to raise when Docker could not start service `name`'s container."""
+    if "port is already allocated" in str(exc) or "address already in use" in str(exc):
+        return PortInUse(
+            f"port {port} for service {name!r} is already in use",
+            tip=f"choose another port: --port {name}={port + 100}",
+        )
+    return EnvironmentError_(f"could not start service {name!r}: {str(exc).splitlines()[0]}")
 
 
 def _remove_quietly(container: Any) -> None:

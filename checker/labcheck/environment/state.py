@@ -58,8 +58,12 @@ def local_address(bind_host: str) -> str:
 class ServiceState:
     """A started service: where it listens and, with auth, its generated login.
 
-    A registry is a container (`container_id`); an `ecr-api` service is a host process
-    (`pid`, and `command` to recognise it before it is stopped).
+    Every service is a container (`container_id`) publishing `container_port` on host:port.
+    The ECR stand-in's registry is served by its API's container (the front), which keeps
+    the images in a registry:2 container of its own (`backend_id`); its login comes from the
+    ecr-api service `token_from`, asked anew for each use (tokens expire). Labs started by
+    labcheck 0.x ran the ECR API as a host process (`pid`, and `command` to recognise it
+    before it is stopped): `up` and `down` still stop those.
     """
 
     name: str
@@ -77,6 +81,9 @@ class ServiceState:
     # where labcheck itself reads the service (host:port), when that is not 127.0.0.1:port:
     # from a container on a bridge network, the lab container's address there (placement.py)
     endpoint: str = ""
+    container_port: int = 5000
+    backend_id: str = ""
+    token_from: str | None = None
 
     @property
     def reach(self) -> str:
@@ -96,8 +103,10 @@ class ServiceState:
     def env(self) -> dict[str, str]:
         """This service's `export` variables."""
         if self.kind == "ecr-api":
+            # the aws CLI runs beside labcheck: where labcheck reaches the API, it does too
+            joined = self.reach != f"{local_address(self.host)}:{self.port}"
             return {
-                self.env_var: f"http://{self.address}",
+                self.env_var: f"http://{self.reach if joined else self.address}",
                 **DUMMY_AWS_KEYS,
                 "AWS_DEFAULT_REGION": self.region or "us-east-1",
                 "AWS_PAGER": "",

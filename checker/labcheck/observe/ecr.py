@@ -1,4 +1,5 @@
-"""Observe an ECR API: its repositories (DescribeRepositories), once per run.
+"""Observe an ECR API: its repositories with their settings (DescribeRepositories) and the
+lifecycle policies checks ask about (GetLifecyclePolicy), once per run.
 
 The lab's stand-in is asked directly (ecr_api.py, with the lab's own keys); AWS itself, or an
 endpoint without given keys, through boto3 and its credential chain.
@@ -6,6 +7,7 @@ endpoint without given keys, through boto3 and its credential chain.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from labcheck.errors import REINSTALL_TIP
@@ -14,12 +16,17 @@ from labcheck.text import printable
 
 
 def observe_ecr(
-    endpoint: str | None, region: str, *, access_keys: dict[str, str] | None = None
+    endpoint: str | None,
+    region: str,
+    *,
+    access_keys: Mapping[str, str] | None = None,
+    lifecycle_of: Collection[str] = (),
 ) -> EcrState | Unavailable:
     """The repositories of the ECR API at `endpoint` (None: AWS itself, with the caller's
-    AWS credentials); Unavailable when it cannot be asked."""
+    AWS credentials) and the lifecycle policies of `lifecycle_of`; Unavailable when it
+    cannot be asked."""
     if endpoint and access_keys:
-        return _observe_with_keys(endpoint, region, access_keys)
+        return _observe_with_keys(endpoint, region, access_keys, lifecycle_of)
     try:
         import boto3
         import botocore.config
@@ -37,44 +44,66 @@ def observe_ecr(
     )
     where = endpoint or f"ECR in {region}"
     repositories: dict[str, EcrRepository] = {}
+    policies: dict[str, str | None] = {}
     try:
         for page in client.get_paginator("describe_repositories").paginate():
-            for repo in page.get("repositories", []):
-                created = repo.get("createdAt")
-                name = printable(str(repo["repositoryName"]))
+            for raw in page.get("repositories", []):
+                created = raw.get("createdAt")  # boto3 makes it a datetime
+                name = printable(str(raw["repositoryName"]))
                 repositories[name] = EcrRepository(
-                    name=name,
-                    created=created.timestamp() if created is not None else 0.0,
-                    uri=printable(str(repo.get("repositoryUri", ""))),
+                    name,
+                    created.timestamp() if created else 0.0,
+                    printable(str(raw.get("repositoryUri", ""))),
+                    *_settings(raw),
                 )
+        for name in sorted(set(lifecycle_of) & set(repositories)):
+            try:
+                policies[name] = client.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"]
+            except client.exceptions.LifecyclePolicyNotFoundException:
+                policies[name] = None
     except botocore.exceptions.EndpointConnectionError:
         return Unavailable(f"cannot reach the ECR API at {where}: is the lab up? (`labcheck status`)")
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         # botocore's messages name the operation and the AWS error code, never a secret
-        return Unavailable(f"the ECR API at {where} did not list repositories: {exc}")
-    return EcrState(endpoint=where, repositories=repositories)
+        return Unavailable(f"the ECR API at {where} did not answer: {exc}")
+    policies.update((name, None) for name in lifecycle_of if name not in repositories)
+    return EcrState(endpoint=where, repositories=repositories, lifecycle_policies=policies)
 
 
-def _observe_with_keys(endpoint: str, region: str, access_keys: dict[str, str]) -> EcrState | Unavailable:
-    from labcheck.ecr_api import AwsKeys, EcrApiError, describe_repositories
+def _observe_with_keys(
+    endpoint: str, region: str, access_keys: Mapping[str, str], lifecycle_of: Collection[str]
+) -> EcrState | Unavailable:
+    from labcheck.ecr_api import AwsKeys, EcrApiError, describe_repositories, lifecycle_policy
 
     keys = AwsKeys.from_env(access_keys)
     try:
         listed = describe_repositories(endpoint, region, keys)
-        repositories = {r.name: r for r in map(_repository, listed) if isinstance(r, EcrRepository)}
+        repositories = {r.name: r for r in map(repository, listed) if r is not None}
+        policies = {
+            name: lifecycle_policy(endpoint, region, keys, name) if name in repositories else None
+            for name in sorted(lifecycle_of)
+        }
     except EcrApiError as exc:
         return Unavailable(str(exc))
-    return EcrState(endpoint=endpoint, repositories=repositories)
+    return EcrState(endpoint=endpoint, repositories=repositories, lifecycle_policies=policies)
 
 
-def _repository(raw: dict[str, Any]) -> EcrRepository | None:
+def repository(raw: Mapping[str, Any]) -> EcrRepository | None:
     """A repository as the JSON API describes it (createdAt: epoch seconds); names shown escaped.
     None for an entry without a name."""
     if not isinstance(raw.get("repositoryName"), str):
         return None
     created = raw.get("createdAt")
     return EcrRepository(
-        name=printable(str(raw["repositoryName"])),
-        created=float(created) if isinstance(created, int | float) and 0 <= created < 1e11 else 0.0,
-        uri=printable(str(raw.get("repositoryUri", ""))),
+        printable(str(raw["repositoryName"])),
+        float(created) if isinstance(created, int | float) and 0 <= created < 1e11 else 0.0,
+        printable(str(raw.get("repositoryUri", ""))),
+        *_settings(raw),
     )
+
+
+def _settings(raw: Mapping[str, Any]) -> tuple[str, bool]:
+    """(imageTagMutability, scanOnPush) of a described repository."""
+    scanning = raw.get("imageScanningConfiguration")
+    scan = bool(scanning.get("scanOnPush")) if isinstance(scanning, Mapping) else False
+    return str(raw.get("imageTagMutability") or "MUTABLE"), scan

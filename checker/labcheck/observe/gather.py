@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from labcheck.checks.base import Needs
+from labcheck.ecr_api import AwsKeys, EcrApiError, login_password
 from labcheck.errors import LabcheckError
 from labcheck.observe.docker import docker_config_dir, observe_docker
 from labcheck.observe.ecr import observe_ecr
@@ -27,6 +28,7 @@ from labcheck.observe.pushlog import observe_push_log
 from labcheck.observe.registry import observe_repository
 from labcheck.observe.workspace import is_git_repository, observe_workspace
 from labcheck.registry import Credentials, RegistryClient
+from labcheck.spec.model import ECR_USER
 
 if TYPE_CHECKING:
     from labcheck.environment.state import LabState
@@ -43,6 +45,8 @@ class Target:
     region: str | None = None  # an ECR API: its region (host is then the endpoint's host:port)
     aws: bool = False  # an ECR API: AWS itself, through boto3's default chain (host is only a name)
     endpoint: str | None = None  # a lab service: where labcheck reads it, when not at `host`
+    #: the ECR stand-in's registry: the ECR API (host:port, in `region`) to ask for a login
+    login_from: str | None = None
 
     @property
     def url_host(self) -> str:
@@ -52,17 +56,19 @@ class Target:
 
 def lab_targets(state: LabState) -> dict[str, Target]:
     """Where each service of a running lab is read, with the lab's own logins."""
-    return {
-        name: Target(
+    targets = {}
+    for name, svc in state.services.items():
+        api = state.services.get(svc.token_from) if svc.token_from else None
+        targets[name] = Target(
             svc.address,
             Credentials(svc.username, svc.password) if svc.username and svc.password else None,
             insecure=True,  # lab services speak plain HTTP, wherever labcheck reads them
             container_id=svc.container_id or None,
-            region=svc.region,
+            region=api.region if api else svc.region,
             endpoint=svc.reach,
+            login_from=api.reach if api else None,
         )
-        for name, svc in state.services.items()
-    }
+    return targets
 
 
 def merge(needs: Iterable[Needs]) -> Needs:
@@ -72,6 +78,7 @@ def merge(needs: Iterable[Needs]) -> Needs:
     docker = False
     ws: frozenset[str] | None = None
     ecr: frozenset[str] = frozenset()
+    policies: frozenset[tuple[str, str]] = frozenset()
     logs: frozenset[str] = frozenset()
     for n in needs:
         for key, files in n.repos.items():
@@ -81,9 +88,12 @@ def merge(needs: Iterable[Needs]) -> Needs:
         docker = docker or n.docker
         if n.workspace_files is not None:
             ws = (ws or frozenset()) | n.workspace_files
-        ecr |= n.ecr_apis
+        ecr |= n.ecr_apis | {service for service, _ in n.ecr_policies}
+        policies |= n.ecr_policies
         logs |= n.push_logs
-    return Needs(repos=repos, tags=tags, docker=docker, workspace_files=ws, ecr_apis=ecr, push_logs=logs)
+    return Needs(
+        repos=repos, tags=tags, docker=docker, workspace_files=ws, ecr_apis=ecr, ecr_policies=policies, push_logs=logs
+    )
 
 
 def gather(
@@ -95,9 +105,18 @@ def gather(
     timeout: float = 10.0,
 ) -> Observations:
     """Observations for `needs`, all gathered at once: registries, daemon, workspace, ECR, logs."""
+    logins = {t.login_from: _ecr_login(t) for service, _ in needs.repos if (t := targets[service]).login_from}
     by_host: dict[Target, list[tuple[str, str]]] = {}
+    refused: dict[tuple[str, str], Unavailable] = {}
     for service, repository in needs.repos:
-        by_host.setdefault(targets[service], []).append((service, repository))
+        target = targets[service]
+        if target.login_from:
+            login = logins[target.login_from]
+            if isinstance(login, Unavailable):
+                refused[(service, repository)] = login
+                continue
+            target = replace(target, credentials=login, login_from=None)
+        by_host.setdefault(target, []).append((service, repository))
     clients = {
         t: RegistryClient(t.url_host, credentials=t.credentials, insecure=t.insecure, timeout=timeout) for t in by_host
     }
@@ -115,11 +134,14 @@ def gather(
             ws_job = (
                 pool.submit(_workspace, workspace, needs.workspace_files) if needs.workspace_files is not None else None
             )
-            ecr_jobs = {service: pool.submit(_ecr, targets[service]) for service in sorted(needs.ecr_apis)}
+            ecr_jobs = {
+                service: pool.submit(_ecr, targets[service], {r for s, r in needs.ecr_policies if s == service})
+                for service in sorted(needs.ecr_apis | {s for s, _ in needs.ecr_policies})
+            }
             logs = {service: targets[service] for service in needs.push_logs}
             logs_job = pool.submit(_push_logs, engine, logs) if engine is not None and logs else None
             return Observations(
-                repos={key: job.result() for key, job in repo_jobs.items()},
+                repos={**refused, **{key: job.result() for key, job in repo_jobs.items()}},
                 docker=docker_job.result() if docker_job else None,
                 workspace=ws_job.result() if ws_job else None,
                 ecr={service: job.result() for service, job in ecr_jobs.items()},
@@ -139,13 +161,25 @@ def _workspace(workspace: Path | None, files: frozenset[str]) -> WorkspaceState 
     return observe_workspace(path, files)
 
 
-def _ecr(target: Target) -> EcrState | Unavailable:
+def _ecr(target: Target, lifecycle_of: set[str]) -> EcrState | Unavailable:
     from labcheck.environment.state import DUMMY_AWS_KEYS
 
+    region = target.region or "us-east-1"
     if target.aws:  # the learner's own AWS credentials; boto3 honours AWS_ENDPOINT_URL
-        state = observe_ecr(None, target.region or "us-east-1")
-        return replace(state, aws=True) if isinstance(state, EcrState) else state
-    return observe_ecr(f"http://{target.url_host}", target.region or "us-east-1", access_keys=DUMMY_AWS_KEYS)
+        return observe_ecr(None, region, lifecycle_of=lifecycle_of)
+    return observe_ecr(f"http://{target.url_host}", region, access_keys=DUMMY_AWS_KEYS, lifecycle_of=lifecycle_of)
+
+
+def _ecr_login(target: Target) -> Credentials | Unavailable:
+    """A fresh login for the ECR stand-in's registry, from its ECR API (its tokens expire)."""
+    from labcheck.environment.state import DUMMY_AWS_KEYS
+
+    region = target.region or "us-east-1"
+    try:
+        password = login_password(f"http://{target.login_from}", region, AwsKeys.from_env(DUMMY_AWS_KEYS))
+    except EcrApiError as exc:  # names the endpoint and the AWS error, never a secret
+        return Unavailable(f"no login for {target.host}: {exc}")
+    return Credentials(ECR_USER, password)
 
 
 def _engine() -> EngineApi | Unavailable:

@@ -136,11 +136,13 @@ class WorkspaceState:
 
 @dataclass(frozen=True)
 class EcrRepository:
-    """A repository the ECR API knows (describe-repositories)."""
+    """A repository the ECR API knows (describe-repositories), with its settings."""
 
     name: str
     created: float  # createdAt, seconds since the epoch
     uri: str = ""
+    tag_mutability: str = "MUTABLE"  # imageTagMutability: MUTABLE, IMMUTABLE (or ..._WITH_EXCLUSION)
+    scan_on_push: bool = False  # imageScanningConfiguration.scanOnPush
 
 
 @dataclass(frozen=True)
@@ -149,9 +151,8 @@ class EcrState:
 
     endpoint: str
     repositories: Mapping[str, EcrRepository] = field(default_factory=dict)
-    #: AWS itself, not the lab's stand-in: its registries refuse a push to a repository that
-    #: does not exist, so a pushed image proves the repository was created first.
-    aws: bool = False
+    #: The lifecycle policy text of the repositories checks asked about; None: it has none.
+    lifecycle_policies: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,10 @@ class _Frozen(BaseModel):
 
 #: The user name ECR logins use, whatever the account: `docker login --username AWS`.
 ECR_USER = "AWS"
+#: How long a login token from `aws ecr get-login-password` is valid on AWS: 12 hours.
+DEFAULT_TOKEN_LIFETIME = 12 * 3600
+#: The image of an ecr-api service (moto's own), when its spec names none.
+DEFAULT_ECR_API_IMAGE = "motoserver/moto:5.2.5"
 
 #: Where a check is graded besides the lab (`labcheck run --registry HOST`): on every remote
 #: registry (true), on none (false), or only on an AWS ECR registry (ecr).
@@ -33,10 +37,11 @@ Remote = bool | Literal["ecr"]
 class ServiceSpec(_Frozen):
     """A service the lab starts.
 
-    `kind: registry` is a registry:2 container, optionally with htpasswd auth; with
-    `auth: ecr-token` its htpasswd holds user AWS with the login password of the `ecr-api`
-    service named by `token_from` (an ECR data plane). `kind: ecr-api` is moto_server serving
-    the ECR API, run as a host process (moto cannot run in a container offline).
+    `kind: registry` is a registry:2 container, optionally with htpasswd auth. `kind: ecr-api`
+    is the ECR stand-in: moto's ECR API in a container of `image` (moto's own), whose login
+    tokens expire after `token_lifetime` seconds (12 hours, as on AWS). A registry with
+    `auth: ecr-token` is that stand-in's registry (`token_from` names the ecr-api service):
+    it takes the API's logins and refuses what ECR refuses (environment/ecr_front.py).
     """
 
     kind: Literal["registry", "ecr-api"] = "registry"
@@ -48,11 +53,12 @@ class ServiceSpec(_Frozen):
     token_from: Ident | None = None  # auth: ecr-token: the ecr-api service that issues the password
     image: str | None = None  # default: the lab-wide registry image (registry:2)
     region: Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] | None = None  # ecr-api only
+    token_lifetime: int | None = Field(default=None, ge=1)  # ecr-api only: seconds a login is valid
 
     @model_validator(mode="after")
     def _consistent(self) -> ServiceSpec:
         if self.kind == "ecr-api":
-            for key in ("image", "token_from", "username"):
+            for key in ("token_from", "username"):
                 if getattr(self, key) is not None:
                     raise ValueError(f"{key} is not meaningful for kind: ecr-api")
             if self.auth != "none":
@@ -60,8 +66,9 @@ class ServiceSpec(_Frozen):
             if self.region is None:
                 raise ValueError("a service of kind: ecr-api needs a region (e.g. us-east-1)")
             return self
-        if self.region is not None:
-            raise ValueError("region is only meaningful for kind: ecr-api")
+        for key in ("region", "token_lifetime"):
+            if getattr(self, key) is not None:
+                raise ValueError(f"{key} is only meaningful for kind: ecr-api")
         if self.auth == "htpasswd" and not self.username:
             raise ValueError("a service with auth: htpasswd needs a username")
         if self.auth != "htpasswd" and self.username:
@@ -69,6 +76,11 @@ class ServiceSpec(_Frozen):
         if (self.auth == "ecr-token") != (self.token_from is not None):
             raise ValueError("auth: ecr-token and token_from (an ecr-api service) go together")
         return self
+
+    @property
+    def api_image(self) -> str:
+        """An ecr-api service's image."""
+        return self.image or DEFAULT_ECR_API_IMAGE
 
     @property
     def login_user(self) -> str | None:
@@ -188,10 +200,18 @@ class LabSpec(_Frozen):
         ports = [s.port for s in self.services.values()]
         if len(set(ports)) != len(ports):
             raise ValueError("two services use the same port")
+        takers: dict[str, str] = {}
         for name, svc in self.services.items():
             source = self.services.get(svc.token_from) if svc.token_from else None
             if svc.token_from and (source is None or source.kind != "ecr-api"):
                 raise ValueError(f"service {name!r}: token_from {svc.token_from!r} is not an ecr-api service")
+            if svc.token_from and svc.token_from in takers:
+                raise ValueError(
+                    f"services {takers[svc.token_from]!r} and {name!r} both take their logins from "
+                    f"{svc.token_from!r}: an ECR API has one registry"
+                )
+            if svc.token_from:
+                takers[svc.token_from] = name
         for name in [*self.parameters, *self.learner_parameters]:
             if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
                 raise ValueError(f"parameter name {name!r} must be a lower-case identifier")

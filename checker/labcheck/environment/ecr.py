@@ -1,0 +1,186 @@
+"""Start the lab's ECR stand-in: the ECR API and its registry, as ECR behaves, in two containers.
+
+- The front container (the `ecr-api` service's image, `motoserver/moto`) runs ecr_front.py:
+  moto's ECR API, its API front (published as the `ecr-api` port) and the registry front
+  (published as the `ecr` registry's port). Everything `docker push` and the `aws` CLI talk
+  to is in this container, on 127.0.0.1 of the engine's host: the daemon reaches it on Docker
+  Desktop too, and labcheck reaches it wherever it runs (placement.py).
+- The store container (registry:2) joins the front's network namespace and listens on its
+  127.0.0.1 only: the front is the only way in, so nothing reaches the images without an ECR
+  login and the ECR API's consent.
+
+The ECR API keeps its repositories in memory: a restarted front has none (as before, when it
+was a host process), and its login tokens are signed with a key it makes at start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tarfile
+import time
+from importlib import resources
+from typing import Any
+
+import httpx
+
+from labcheck.ecr_api import AwsKeys, EcrApiError, login_password
+from labcheck.environment.placement import Placement, endpoint
+from labcheck.environment.services import require_free_port, start_failure
+from labcheck.environment.state import DUMMY_AWS_KEYS, LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE, ServiceState
+from labcheck.errors import EnvironmentError_
+from labcheck.http_transport import SchemeTransport
+from labcheck.spec.model import DEFAULT_TOKEN_LIFETIME, ECR_USER, ServiceSpec
+
+READY_TIMEOUT = 60.0
+#: Ports inside the front container (published on the lab's ports) and on its loopback.
+API_PORT = 5003
+REGISTRY_PORT = 5000
+STORE = "127.0.0.1:5001"
+MOTO_PORT = 5010
+FRONT = "/labcheck/ecr_front.py"
+
+
+def front_source() -> bytes:
+    """ecr_front.py, as it is copied into the front container."""
+    return resources.files("labcheck.environment").joinpath("ecr_front.py").read_bytes()
+
+
+def _archive(path: str, data: bytes) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        folder = tarfile.TarInfo(path.lstrip("/").rpartition("/")[0])
+        folder.type, folder.mode, folder.mtime = tarfile.DIRTYPE, 0o755, int(time.time())
+        tar.addfile(folder)
+        info = tarfile.TarInfo(path.lstrip("/"))
+        info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+        tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def start_ecr(
+    client: Any,
+    api: tuple[str, ServiceSpec],
+    registry: tuple[str, ServiceSpec] | None,
+    *,
+    lab: str,
+    instance: str,
+    api_image: str,
+    store_image: str,
+    bind_host: str,
+    api_port: int,
+    registry_port: int | None,
+    placement: Placement,
+) -> dict[str, ServiceState]:
+    """Start the ECR stand-in for the `api` service (and the `registry` that takes its logins);
+    the state of each, once the API issues logins and the registry accepts them."""
+    api_name, api_spec = api
+    published = {api_name: api_port, **({registry[0]: registry_port} if registry and registry_port else {})}
+    for name, port in published.items():
+        require_free_port(bind_host, port, name)
+    ports: dict[str, tuple[str, int]] = {f"{API_PORT}/tcp": (bind_host, api_port)}
+    if registry and registry_port:
+        ports[f"{REGISTRY_PORT}/tcp"] = (bind_host, registry_port)
+    environment = {
+        "ECR_REGION": api_spec.region or "us-east-1",
+        "ECR_TOKEN_LIFETIME": str(api_spec.token_lifetime or DEFAULT_TOKEN_LIFETIME),
+        "ECR_API_PORT": str(API_PORT),
+        "ECR_REGISTRY_PORT": str(REGISTRY_PORT) if registry else "",
+        "ECR_STORE": STORE,
+        "ECR_MOTO_PORT": str(MOTO_PORT),
+        "ECR_PUBLIC_REGISTRY": f"localhost:{registry_port}",
+        "PYTHONUNBUFFERED": "1",
+        **DUMMY_AWS_KEYS,
+    }
+    created: list[Any] = []
+    try:
+        front = client.containers.create(
+            api_image,
+            entrypoint=["python3", FRONT],
+            command=[],
+            name=f"labcheck-{instance}-{api_name}",
+            labels={LABEL_LAB: lab, LABEL_INSTANCE: instance, LABEL_SERVICE: api_name},
+            environment=environment,
+            ports=ports,
+            network=placement.network,
+        )
+        created.append(front)
+        front.put_archive("/", _archive(FRONT, front_source()))
+        try:
+            front.start()
+        except Exception as exc:
+            raise start_failure(exc, api_name, api_port) from exc
+        store = None
+        if registry:
+            store = client.containers.create(
+                store_image,
+                name=f"labcheck-{instance}-{registry[0]}",
+                labels={LABEL_LAB: lab, LABEL_INSTANCE: instance, LABEL_SERVICE: registry[0]},
+                environment={"REGISTRY_HTTP_ADDR": STORE, "REGISTRY_STORAGE_DELETE_ENABLED": "true"},
+                network_mode=f"container:{front.id}",
+            )
+            created.append(store)
+            store.start()
+        api_reach = endpoint(placement, front, bind_host, api_port, API_PORT)
+        registry_reach = endpoint(placement, front, bind_host, registry_port, REGISTRY_PORT) if registry_port else ""
+        api_state = ServiceState(
+            name=api_name,
+            env_var=api_spec.env_var,
+            host=bind_host,
+            port=api_port,
+            container_id=str(front.id),
+            kind="ecr-api",
+            region=api_spec.region,
+            endpoint=api_reach,
+            container_port=API_PORT,
+        )
+        wait_ecr_ready(api_state, registry_reach, front)
+    except BaseException:
+        for container in reversed(created):
+            with contextlib.suppress(Exception):  # gone already: nothing to undo
+                container.remove(force=True, v=True)
+        raise
+    states = {api_name: api_state}
+    if registry and registry_port and store is not None:
+        name, spec = registry
+        states[name] = ServiceState(
+            name=name,
+            env_var=spec.env_var,
+            host=bind_host,
+            port=registry_port,
+            container_id=str(front.id),
+            backend_id=str(store.id),
+            username=ECR_USER,
+            auth="ecr-token",
+            endpoint=registry_reach,
+            token_from=api_name,
+        )
+    return states
+
+
+def wait_ecr_ready(api: ServiceState, registry_reach: str, front: Any) -> None:
+    """Wait until the API issues a login and (with a registry) the registry accepts it."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    keys = AwsKeys.from_env(DUMMY_AWS_KEYS)
+    with httpx.Client(timeout=2.0, transport=SchemeTransport()) as http:
+        while time.monotonic() < deadline:
+            try:
+                password = login_password(f"http://{api.reach}", api.region or "us-east-1", keys, timeout=2.0)
+                if not registry_reach:
+                    return
+                if http.get(f"http://{registry_reach}/v2/", auth=(ECR_USER, password)).status_code == 200:
+                    return
+            except (EcrApiError, httpx.HTTPError):
+                pass
+            front.reload()
+            if front.status == "exited":
+                logs = front.logs(tail=3).decode(errors="replace").strip()
+                raise EnvironmentError_(
+                    f"the ECR stand-in exited: {logs.splitlines()[-1] if logs else '?'}",
+                    tip=f"its output: docker logs {front.name}",
+                )
+            time.sleep(0.05)
+    raise EnvironmentError_(
+        f"the ECR stand-in at {api.reach} did not answer within {READY_TIMEOUT:.0f} s",
+        tip="`labcheck doctor` says how labcheck reaches lab containers from where it runs",
+    )
