@@ -28,7 +28,7 @@ demo: $(BIN)/labcheck engine
 	@PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo
 
 lint: $(BIN)/labcheck
-	$(BIN)/ruff check checker tests site_hooks scripts/site-commands bench
+	$(BIN)/ruff check checker tests site_hooks scripts/site-commands scripts/record-watch bench
 	$(BIN)/ruff format --check checker tests site_hooks bench
 	$(BIN)/mypy
 
