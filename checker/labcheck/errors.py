@@ -14,6 +14,7 @@ The CLI turns these into one line, a tip and an exit code; anything else is a bu
     |   +-- LabNotRunning            exit 3: the lab must be up for this command
     |   +-- ClassError               exit 3: the class registry cannot start, or is not (or already) up
     |   +-- ToolMissing              exit 3: an optional tool (the ECR stand-in's moto) is absent
+    |   +-- SiteMissing              exit 3: this install has no built course site (`labcheck docs`)
     +-- RegistryError                exit 3: talking to a registry failed (we could not grade)
     |   +-- RegistryUnreachable      connection refused, DNS, timeout, TLS
     |   +-- RegistryAuthError        401/403: credentials missing or refused
@@ -102,6 +103,10 @@ REINSTALL_TIP = (
 
 class ToolMissing(EnvironmentError_):
     """A package labcheck depends on (moto, boto3) cannot be imported: a broken install."""
+
+
+class SiteMissing(EnvironmentError_):
+    """`labcheck docs`: the install carries no built course site (a wheel built without it)."""
 
 
 class ClassError(EnvironmentError_):

@@ -411,12 +411,14 @@ def verify(lab: str, only: tuple[str, ...], seeds: int | None) -> None:
 
 
 def _register_more() -> None:
-    """The workshop commands (`class ...`), the learner's `instructions` and `watch`, `doctor`."""
+    """The workshop commands (`class ...`), the learner's `instructions`, `watch` and `docs`, `doctor`."""
     from labcheck.cli.classroom import class_group
+    from labcheck.cli.docs import docs
     from labcheck.cli.doctor import doctor
     from labcheck.cli.learner import instructions, watch
 
     cli.add_command(class_group)
+    cli.add_command(docs)
     cli.add_command(doctor)
     cli.add_command(instructions)
     cli.add_command(watch)
