@@ -25,7 +25,7 @@ def call(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = call(capsys, "--help")
     assert code == 0
-    for command in ("list", "up", "down", "status", "env", "run", "hint", "verify", "workspace"):
+    for command in ("list", "up", "down", "status", "env", "run", "hint", "verify", "workspace", "docs"):
         assert f"  {command}" in out
 
 
