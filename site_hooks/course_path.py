@@ -26,10 +26,9 @@ OFF_PATH = "Instructors"  # the nav section (and everything after it) outside th
 
 @dataclass(frozen=True)
 class Step:
-    """A page in the nav: its docs path, its section, and whether the learner's path holds it."""
+    """A page in the nav: its docs path, and whether the learner's path holds it."""
 
     path: str
-    section: str
     on_path: bool
 
 
@@ -38,19 +37,19 @@ _titles: dict[str, str] = {}
 _minutes: dict[str, int] = {}
 
 
-def _walk(nav: list[Any], section: str, on_path: bool) -> list[Step]:
+def _walk(nav: list[Any], on_path: bool) -> list[Step]:
+    """The nav's pages in order; from the OFF_PATH section on, off the learner's path."""
     steps: list[Step] = []
     for entry in nav:
         if isinstance(entry, str):
-            steps.append(Step(entry, section, on_path))
+            steps.append(Step(entry, on_path))
             continue
         for title, value in entry.items():
+            on_path = on_path and title != OFF_PATH
             if isinstance(value, list):
-                inside = on_path and title != OFF_PATH
-                steps.extend(_walk(value, title, inside))
-                on_path = on_path and title != OFF_PATH
+                steps.extend(_walk(value, on_path))
             elif isinstance(value, str) and value.endswith(".md"):
-                steps.append(Step(value, section, on_path))
+                steps.append(Step(value, on_path))
     return steps
 
 
@@ -81,7 +80,9 @@ def _front_matter_minutes(markdown: str) -> int | None:
 
 def on_config(config: Any) -> Any:
     """Read the path from the nav (lab_pages.py has put the exercises in already)."""
-    _steps[:] = _walk(config.nav or [], "", True)
+    _steps[:] = _walk(config.nav or [], True)
+    _titles.clear()  # `mkdocs serve` rebuilds in the same process
+    _minutes.clear()
     return config
 
 
@@ -118,11 +119,10 @@ def _position(path: str) -> str:
 
 def time_line(path: str) -> str:
     """The line under a page's title: its place in the path and its time."""
-    minutes = _minutes[path]
     where = _position(path)
-    read = "to read" if not where else ""
-    parts = [p for p in (where, f"about {minutes} minutes {read}".strip()) if p]
-    return " · ".join(parts)
+    if not where:  # off the path: an instructor's page
+        return f"about {_minutes[path]} minutes to read"
+    return f"{where} · about {_minutes[path]} minutes"
 
 
 def path_table(from_page: str) -> str:
@@ -139,11 +139,6 @@ def path_table(from_page: str) -> str:
     total = sum(_minutes[s.path] for s in on_path)
     rows.append(f"| | **In all** | **{total}** |")
     return "\n".join(rows)
-
-
-def total_minutes() -> int:
-    """The whole path's time."""
-    return sum(_minutes[s.path] for s in _steps if s.on_path)
 
 
 def on_page_markdown(markdown: str, page: Page, config: Any, files: Files) -> str:
