@@ -13,7 +13,9 @@ BIN := $(VENV)/bin
 DIST := dist
 PIPX := PIPX_HOME=$(CURDIR)/.pipx/home PIPX_BIN_DIR=$(CURDIR)/.pipx/bin PIPX_MAN_DIR=$(CURDIR)/.pipx/man $(BIN)/pipx
 INSTALLED := .pipx/bin/labcheck
-PACKAGED := $(shell git ls-files checker labs solutions 2>/dev/null)
+PACKAGED := $(shell git ls-files checker labs solutions hatch_build.py 2>/dev/null)
+# The course site ships in the wheel (hatch_build.py puts public/ at labcheck/_data/site).
+SITE_SOURCES := $(shell git ls-files site site_hooks mkdocs.yml labs 2>/dev/null)
 
 .PHONY: demo test test-modern engine lint unit site serve clean-lab wheel installed
 
@@ -32,13 +34,16 @@ demo: $(BIN)/labcheck engine
 	@PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo
 
 lint: $(BIN)/labcheck
-	$(BIN)/ruff check checker tests site_hooks scripts/site-commands bench
-	$(BIN)/ruff format --check checker tests site_hooks bench
+	$(BIN)/ruff check checker tests site_hooks scripts/site-commands scripts/record-watch bench hatch_build.py
+	$(BIN)/ruff format --check checker tests site_hooks bench hatch_build.py
 	$(BIN)/mypy
 
-$(DIST)/.built: pyproject.toml $(PACKAGED) | $(BIN)/labcheck
+public/index.html: $(SITE_SOURCES) | $(BIN)/labcheck
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+$(DIST)/.built: pyproject.toml $(PACKAGED) public/index.html | $(BIN)/labcheck
 	rm -rf $(DIST)
-	$(PY) -m build -q -o $(DIST) . >/dev/null   # the sdist, then the wheel built from the sdist
+	$(PY) -m build -q -o $(DIST) . >/dev/null   # the sdist, then the wheel built from the sdist (site included)
 	@touch $@
 
 wheel: $(DIST)/.built

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from labcheck.cli import main
+from labcheck.spec import load_lab
+from labcheck.spec.render import example_context, render_lab
 
 
 def call(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -23,7 +25,7 @@ def call(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = call(capsys, "--help")
     assert code == 0
-    for command in ("list", "up", "down", "status", "env", "run", "hint", "verify", "workspace"):
+    for command in ("list", "up", "down", "status", "env", "run", "hint", "verify", "workspace", "docs"):
         assert f"  {command}" in out
 
 
@@ -100,14 +102,61 @@ def test_an_ecr_registry_without_aws_credentials_exits_3(
     assert "Traceback" not in out + err
 
 
-def test_hint_shows_instructions_and_checks(
+def test_hint_gives_help_one_level_at_a_time(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LABCHECK_STATE_DIR", str(tmp_path))
+    solved = "docker tag localhost:5000/myapp:1.2.3 localhost:5000/myapp:production"
     code, out, _ = call(capsys, "hint", "part7", "promote")
     assert code == 0
-    assert "docker tag localhost:5000/myapp:1.2.3 localhost:5000/myapp:production" in out
-    assert "1.2.3, staging and production are one image" in out
+    assert "1.2.3, staging and production are one image" in out  # what is graded, always
+    assert "Hint (1 of 3):" in out and "Build once, promote by retagging" in out
+    assert solved not in out and "docker tag IMAGE" not in out
+    assert "More help: labcheck hint part7 promote --level 2" in out
+    code, out, _ = call(capsys, "hint", "part7", "promote", "--level", "2")
+    assert code == 0
+    assert "Hint (2 of 3):" in out and "    docker tag IMAGE:VERSION IMAGE:ENVIRONMENT" in out
+    assert solved not in out and "```" not in out  # code is indented for the terminal
+    assert "More help: labcheck hint part7 promote --solution" in out
+    code, out, _ = call(capsys, "hint", "part7", "promote", "--solution")
+    assert code == 0
+    assert "Solution (3 of 3):" in out and f"    {solved}" in out and "More help" not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--level", "4"), "has 3 hint level(s); there is no level 4"),
+        (("--level", "2", "--solution"), "--level and --solution do not go together"),
+    ],
+)
+def test_hint_refuses_a_level_it_does_not_have(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    message: str,
+) -> None:
+    monkeypatch.setenv("LABCHECK_STATE_DIR", str(tmp_path))
+    code, out, err = call(capsys, "hint", "part7", "promote", *args)
+    assert code == 2 and out == ""
+    assert message in err
+
+
+def test_hint_uses_the_learners_own_values(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LABCHECK_STATE_DIR", str(tmp_path))
+    spec = load_lab("part7")
+    values = render_lab(spec, example_context(spec, "alice")).exercise("semver-latest")
+    assert values is not None
+    code, out, _ = call(capsys, "hint", "part7", "semver-latest", "--learner", "alice", "--level", "2")
+    assert code == 0
+    assert values.goal.split("`")[1] in out  # alice's repository, in the goal and the hint
+    code, out, _ = call(capsys, "hint", "part7", "semver-latest", "--learner", "alice", "--solution")
+    next_version = example_context(spec, "alice")["next_version"]
+    assert f'echo "{next_version.removeprefix("v")}" > version.txt' in out
+    assert f"docker push localhost:5001/learner/{example_context(spec, 'alice')['app']}:{next_version}" in out
 
 
 def test_workspace_is_a_git_repository_with_the_app(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ The CLI turns these into one line, a tip and an exit code; anything else is a bu
     |   +-- ToolMissing              exit 3: a package labcheck needs (boto3) cannot be imported
     |   +-- UnsafeDirectory          exit 3: a folder for secrets is someone else's, or others may write to it
     |   +-- StateDamaged             exit 3: a lab or class state file is not what labcheck wrote
+    |   +-- SiteMissing              exit 3: this install has no built course site (`labcheck docs`)
     +-- RegistryError                exit 3: talking to a registry failed (we could not grade)
     |   +-- RegistryUnreachable      connection refused, DNS, timeout, TLS
     |   +-- RegistryAuthError        401/403: credentials missing or refused
@@ -109,6 +110,10 @@ REINSTALL_TIP = (
 
 class ToolMissing(EnvironmentError_):
     """A package labcheck depends on (boto3) cannot be imported: a broken install."""
+
+
+class SiteMissing(EnvironmentError_):
+    """`labcheck docs`: the install carries no built course site (a wheel built without it)."""
 
 
 class ClassError(EnvironmentError_):

@@ -95,7 +95,7 @@ def test_norun_comment_skips_only_the_next_block() -> None:
     assert runnable == [
         "echo one\n",
         'echo "$HUB_REGISTRY"\n',  # indented under a tab, dedented
-        "echo four   # (1)!\n",
+        "echo four   \n",  # the annotation marker goes, as the copy button drops it
         "cat <<'EOF'\n```\nEOF\n",  # a shorter fence inside a longer one is content
     ]
     skipped = [b for b in sc.extract_blocks(PAGE, "page.md") if b.norun]

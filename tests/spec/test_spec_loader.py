@@ -21,10 +21,10 @@ def test_part7_loads_with_every_exercise_the_issue_fixes() -> None:
         "local-registry",
         "hub-publish",
         "semver-latest",
+        "pull-by-version",
         "git-sha",
         "promote",
         "rollback",
-        "pull-by-version",
         "ecr",
         "ecr-lifecycle",
     ]

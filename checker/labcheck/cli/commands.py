@@ -395,14 +395,32 @@ def run(
 @cli.command()
 @click.argument("lab")
 @click.argument("exercise")
+@click.option(
+    "--level",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="How much help: 1 where to read (the default), 2 the shape of the commands, ...",
+)
+@click.option("--solution", is_flag=True, help="Show the commands that solve the exercise.")
 @instance_option
 @learner_option
-def hint(lab: str, exercise: str, instance: str | None, learner: str | None) -> None:
-    """Show an exercise's instructions and what its checks look for."""
+def hint(lab: str, exercise: str, level: int | None, solution: bool, instance: str | None, learner: str | None) -> None:
+    """Show an exercise's goal and what is graded, with one level of help.
+
+    \b
+    labcheck hint part7 hub-publish             where to read, what to look up
+    labcheck hint part7 hub-publish --level 2   the shape of the commands
+    labcheck hint part7 hub-publish --solution  the commands themselves
+    """
+    from labcheck.errors import UsageError
     from labcheck.grading import select
+    from labcheck.hints import hint_for, terminal_text
     from labcheck.spec import load_lab
     from labcheck.spec.render import example_context, render_lab, template_context
 
+    if solution and level is not None:
+        raise UsageError("--level and --solution do not go together", tip="ask for one of them")
     spec = load_lab(lab)
     state = lab_state(spec, instance, required=False)
     if state is not None:
@@ -411,14 +429,22 @@ def hint(lab: str, exercise: str, instance: str | None, learner: str | None) -> 
     else:
         context = example_context(spec, learner)
     ex = select(render_lab(spec, context), [exercise])[0]
-    click.echo(f"{ex.id}: {ex.title}\n\n{ex.summary}\n")
-    if ex.instructions:
-        click.echo(ex.instructions.rstrip() + "\n")
+    shown = hint_for(ex, level, solution=solution)
+    click.echo(f"{ex.id}: {ex.title}\n\n{ex.summary.strip()}\n")
+    if ex.goal.strip():
+        click.echo(f"Goal:\n{terminal_text(ex.goal)}\n")
     click.echo("Graded:")
     for c in ex.checks:
         click.echo(f"  - {c.title} ({c.points} point{'s' if c.points != 1 else ''})")
+    name = "solution" if shown.is_solution else "hint"
+    click.echo(f"\n{name.capitalize()} ({shown.level} of {shown.levels}):\n{terminal_text(shown.text)}")
+    again = f"labcheck hint {spec.id} {ex.id}{_instance_arg(spec.id, instance or spec.id)}"
+    again += f" --learner {learner}" if learner else ""
+    if shown.next_level is not None:
+        more = "--solution" if shown.next_level == shown.levels else f"--level {shown.next_level}"
+        click.echo(f"\nMore help: {again} {more}")
     if ex.lesson:
-        click.echo(f"\nLesson: {ex.lesson} on the course site")
+        click.echo(f"Lesson: {ex.lesson} on the course site (labcheck docs serves it)")
 
 
 @cli.command()
@@ -452,12 +478,14 @@ def verify(lab: str, only: tuple[str, ...], seeds: int | None) -> None:
 
 
 def _register_more() -> None:
-    """The workshop commands (`class ...`), the learner's `instructions` and `watch`, `doctor`."""
+    """The workshop commands (`class ...`), the learner's `instructions`, `watch` and `docs`, `doctor`."""
     from labcheck.cli.classroom import class_group
+    from labcheck.cli.docs import docs
     from labcheck.cli.doctor import doctor
     from labcheck.cli.learner import instructions, watch
 
     cli.add_command(class_group)
+    cli.add_command(docs)
     cli.add_command(doctor)
     cli.add_command(instructions)
     cli.add_command(watch)

@@ -24,7 +24,7 @@ from labcheck.cli.options import instance_option, learner_option
 )
 @instance_option
 def instructions(lab: str, learner: str | None, class_registry: str | None, instance: str | None) -> None:
-    """Print every exercise's instructions, with your values (--learner) and addresses."""
+    """Print every exercise's solution (its commands), with your values (--learner) and addresses."""
     from labcheck.errors import UsageError
     from labcheck.spec import load_lab
     from labcheck.spec.render import example_context, render_lab, template_context

@@ -102,13 +102,22 @@ class CheckSpec(_Frozen):
 
 
 class ExerciseSpec(_Frozen):
-    """An exercise of the lesson: instructions for the learner and the checks that grade it."""
+    """An exercise of the lesson: what to achieve, hints of growing detail, and the checks.
+
+    A learner meets it as a challenge: the `goal` (what to achieve, with their own values) and
+    the checks; then, on request, the `hints` one level at a time (`labcheck hint LAB EX
+    --level N`: where to read, then the shape of the commands) and last the `instructions`,
+    which are the full solution (`--solution`).
+    """
 
     id: Ident
     title: str
     lesson: str = ""  # the site page that explains it, e.g. "lessons/tagging/"
     summary: str
-    instructions: str = ""
+    goal: str = ""  # Markdown: what to achieve; the summary stands in when empty
+    hints: tuple[str, ...] = Field(default=(), max_length=5)  # Markdown, least detailed first
+    minutes: int | None = Field(default=None, ge=1, le=600)  # how long it takes a learner
+    instructions: str = ""  # the solution: commands a learner could type verbatim
     #: Does the exercise make sense on a remote registry (`labcheck run --registry HOST`)?
     #: `ecr`: only when that registry is an AWS ECR. A check may say otherwise with its own `remote`.
     remote: Remote = False

@@ -112,6 +112,8 @@ def render_lab(spec: LabSpec, context: Mapping[str, Any]) -> LabSpec:
                 update={
                     "title": _render(ex.title, context, f"{where}.title"),
                     "summary": _render(ex.summary, context, f"{where}.summary"),
+                    "goal": _render(ex.goal, context, f"{where}.goal"),
+                    "hints": tuple(_render(h, context, f"{where}.hints.{j}") for j, h in enumerate(ex.hints)),
                     "instructions": _render(ex.instructions, context, f"{where}.instructions"),
                     "checks": checks,
                 }
