@@ -1,7 +1,7 @@
 """MkDocs hook: generate the lab pages from labs/<lab>/lab.yaml.
 
 The pages are rendered from the spec the grader loads (`labcheck.spec.load_lab`), with the
-services on their default ports (`example_context`), so exercise ids, goals, hints, solutions,
+services on their default ports (`labcheck.session.prepare`), so exercise ids, goals, hints, solutions,
 checks and points on the site cannot drift from what `labcheck hint` shows and `labcheck run`
 grades.
 
@@ -34,10 +34,11 @@ from mkdocs.structure.pages import Page
 from labcheck.errors import LabcheckError
 from labcheck.reporters.text import TextReporter
 from labcheck.results import CheckResult, ExerciseResult, LabResult, Status
-from labcheck.spec import LabSpec, load_lab
+from labcheck.session import load_lab, prepare
+from labcheck.spec import LabSpec
 from labcheck.spec.loader import lab_path
 from labcheck.spec.model import ExerciseSpec
-from labcheck.spec.render import example_context, exports, render_lab
+from labcheck.spec.render import exports
 
 LAB_ID = "part7"
 LAB_DIR = "lab"  # inside docs_dir
@@ -62,9 +63,8 @@ _template_source = jinja2.Environment()
 
 def _lab() -> tuple[LabSpec, dict[str, str]]:
     try:
-        spec = load_lab(LAB_ID)
-        context = example_context(spec)
-        return render_lab(spec, context), context
+        prepared = prepare(load_lab(LAB_ID))  # on the default ports, as the lessons name them
+        return prepared.rendered, dict(prepared.context)
     except LabcheckError as exc:
         raise PluginError(f"lab pages: cannot load lab {LAB_ID!r}: {exc}") from exc
 

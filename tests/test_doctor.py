@@ -12,7 +12,7 @@ from labcheck.bundled import path_for_aws
 from labcheck.cli import main
 from labcheck.doctor import Level, check_image_store, check_port, lab_images
 from labcheck.environment.placement import Placement
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 
 HOST = Placement(in_container=False)
 

@@ -17,7 +17,7 @@ from labcheck.observe.model import (
 )
 from labcheck.reporters import reporter_for
 from labcheck.results import Status
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 from labcheck.spec.render import render_lab, template_context
 
 

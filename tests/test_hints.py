@@ -6,7 +6,7 @@ import pytest
 
 from labcheck.errors import UsageError
 from labcheck.hints import hint_for, levels, terminal_text
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 from labcheck.spec.model import CheckSpec, ExerciseSpec
 from labcheck.spec.render import example_context, render_lab
 

@@ -22,7 +22,7 @@ from labcheck.docker_host import throwaway_docker_config
 from labcheck.environment.services import free_port
 from labcheck.environment.state import LabState, load_state
 from labcheck.registry import RegistryClient, media_types
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 from labcheck.verify import local_tags, remove_new_tags
 
 pytestmark = [pytest.mark.docker, pytest.mark.engine]

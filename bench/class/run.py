@@ -44,7 +44,7 @@ def main() -> int:
     from labcheck.classroom.scoreboard import to_csv, to_html, to_json, to_table
     from labcheck.classroom.synthetic import push_finished_work
     from labcheck.environment.services import free_port
-    from labcheck.spec import load_lab
+    from labcheck.session import load_lab
 
     spec = load_lab("part7")
     learners = [Learner(f"learner-{i:03d}") for i in range(1, max(sizes) + 1)]

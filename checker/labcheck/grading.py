@@ -8,8 +8,9 @@ from pathlib import Path
 from labcheck.checks.base import Context
 from labcheck.checks.catalog import kind_of
 from labcheck.errors import UsageError
-from labcheck.observe.gather import Target, gather, merge
+from labcheck.observe.gather import Target, gather
 from labcheck.observe.model import Observations, RepoState
+from labcheck.observe.needs import merge
 from labcheck.observe.registry import RESOLVE_ALL_UP_TO
 from labcheck.results import CheckResult, ExerciseResult, LabResult, Outcome, Status
 from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec

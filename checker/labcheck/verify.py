@@ -26,13 +26,12 @@ from labcheck.environment.docker_client import docker_client
 from labcheck.environment.lab import down, up
 from labcheck.environment.state import LabState
 from labcheck.errors import UsageError
-from labcheck.grading import grade
-from labcheck.observe.gather import lab_targets
 from labcheck.pause import pause_point
 from labcheck.results import LabResult, Status
+from labcheck.session import prepare
 from labcheck.spec.loader import load_solutions
 from labcheck.spec.model import LabSpec, SolutionSpec
-from labcheck.spec.render import exports, render_lab, render_text, template_context
+from labcheck.spec.render import render_text
 from labcheck.workspace import create_workspace
 
 SCRIPT_TIMEOUT = 600
@@ -55,23 +54,6 @@ def _services_for(spec: LabSpec, sol: SolutionSpec) -> set[str]:
         for check in ex.checks
         if "service" in check.args
     }
-
-
-def _context(spec: LabSpec, state: LabState, learner: str | None) -> dict[str, str]:
-    # services this solution's lab did not start keep their nominal address and user in the text
-    hosts = {**{n: f"localhost:{svc.port}" for n, svc in spec.services.items()}, **state.hosts()}
-    users = {n: svc.login_user for n, svc in spec.services.items() if svc.login_user}
-    users.update(state.usernames())
-    return template_context(spec, hosts, users, learner)
-
-
-def _grade(
-    spec: LabSpec, state: LabState, sol: SolutionSpec, workspace: Path, docker_config: Path, learner: str | None
-) -> LabResult:
-    rendered = render_lab(spec, _context(spec, state, learner))
-    exercises = [ex for ex in rendered.exercises if ex.id in sol.exercises]
-    targets = lab_targets(state)
-    return grade(rendered, exercises, targets, workspace=workspace, docker_config=str(docker_config))
 
 
 def _compare_empty(result: LabResult) -> list[str]:
@@ -151,13 +133,15 @@ def verify_solution(
         state = up(spec, instance=instance, ephemeral_ports=True, only=_services_for(spec, sol)).state
         ws = create_workspace(spec.id, tmp / "workspace")
         docker_config = throwaway_docker_config(tmp / "docker-config")
-        context = _context(spec, state, learner)
+        # services this solution's lab did not start keep their nominal address and user
+        prepared = prepare(spec, state=state, learner=learner)
+        context = prepared.context
         pause_point("verify-workspace-ready", instance)
-        problems = _compare_empty(_grade(spec, state, sol, ws, docker_config, learner))
+        problems = _compare_empty(prepared.grade(sol.exercises, workspace=ws, docker_config=str(docker_config)))
         env = {
             **os.environ,
             **state.env(),
-            **exports(spec, context),
+            **prepared.exports(),
             "DOCKER_CONFIG": str(docker_config),
             "LAB_WORKSPACE": str(ws),
             # the tools installed with labcheck (its aws CLI) come first: verify proves labcheck's lab
@@ -180,7 +164,8 @@ def verify_solution(
             problems.append(f"the script exited {done.returncode}:\n{tail}")
         else:
             expected = {key: render_text(text, context, f"{sol.name}.fails.{key}") for key, text in sol.fails.items()}
-            problems += _compare_solved(_grade(spec, state, sol, ws, docker_config, learner), expected)
+            solved = prepared.grade(sol.exercises, workspace=ws, docker_config=str(docker_config))
+            problems += _compare_solved(solved, expected)
     finally:
         remove_new_tags(state, before)
         down(instance)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from labcheck.classroom.cards import card_text, cards, cards_html
 from labcheck.classroom.state import ClassLogin, ClassState
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 
 
 def _state(public: str = "") -> ClassState:

@@ -34,7 +34,7 @@ from labcheck.environment.services import free_port
 from labcheck.errors import ClassError
 from labcheck.reporters.schema import report_schema
 from labcheck.results import Status
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 from labcheck.spec.model import LabSpec
 from labcheck.workspace import create_workspace
 from net_kit import PROXY_VARIABLES, recording_proxy

@@ -30,7 +30,7 @@ from labcheck.classroom.synthetic import CONFIG_V1, MANIFEST_V2, build_image, le
 from labcheck.registry import RegistryClient
 from labcheck.reporters import reporter_for
 from labcheck.results import CheckResult, ExerciseResult, LabResult, Status
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 from labcheck.spec.model import LabSpec
 
 SPEC = load_lab("part7")

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from labcheck.cli import cli
 from labcheck.errors import UsageError
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 from labcheck.spec.learners import check_learner_id, learner_values
 from labcheck.spec.loader import lab_path
 from labcheck.spec.model import LabSpec

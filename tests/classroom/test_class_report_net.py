@@ -21,7 +21,7 @@ import pytest
 
 from labcheck.classroom.report import ClassTokenTransport, grade_class
 from labcheck.classroom.state import ClassLogin, ClassState
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 from net_kit import PROXY_VARIABLES, recording_proxy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "robustness"))

@@ -9,7 +9,7 @@ import json
 from labcheck.classroom.report import ClassReport, LearnerRow, class_gradable
 from labcheck.classroom.scoreboard import cell, to_csv, to_html, to_json, to_table
 from labcheck.results import CheckResult, ExerciseResult, LabResult, Status
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 from labcheck.spec.render import example_context, render_lab
 
 

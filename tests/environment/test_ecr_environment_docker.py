@@ -27,7 +27,7 @@ from labcheck.environment.lab import down, status, up
 from labcheck.environment.services import free_port
 from labcheck.environment.state import DUMMY_AWS_KEYS, LabState, load_state
 from labcheck.errors import PortInUse
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 from labcheck.spec.model import LabSpec
 from labcheck.verify import local_tags, remove_new_tags
 

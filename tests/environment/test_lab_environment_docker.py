@@ -17,7 +17,7 @@ from labcheck.environment.lab import down, status, up
 from labcheck.environment.services import free_port
 from labcheck.environment.state import LABEL_INSTANCE, load_state
 from labcheck.errors import PortInUse
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 
 pytestmark = pytest.mark.docker
 
@@ -114,7 +114,7 @@ def hook(event, args):
 sys.addaudithook(hook)
 from labcheck.environment.lab import down, up
 from labcheck.environment.services import free_port
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 spec = load_lab("part7")
 try:
     up(spec, instance=sys.argv[1], ports={name: free_port() for name in spec.services})

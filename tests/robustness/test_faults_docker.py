@@ -24,7 +24,7 @@ import pytest
 from labcheck.docker_host import throwaway_docker_config
 from labcheck.environment.services import free_port
 from labcheck.environment.state import LABEL_INSTANCE
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 
 pytestmark = pytest.mark.docker
 docker = pytest.importorskip("docker")

@@ -22,7 +22,7 @@ from labcheck.registry import Manifest, parse_challenge
 from labcheck.registry.client import RegistryClient
 from labcheck.registry.manifests import Descriptor, ImageConfig
 from labcheck.registry.responses import describe_errors, error_codes, retry_after
-from labcheck.spec.loader import load_lab
+from labcheck.session import load_lab
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

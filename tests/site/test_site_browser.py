@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from labcheck.docs import SiteServer
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

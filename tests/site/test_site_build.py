@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 from labcheck.spec.render import example_context, render_lab
 
 LESSONS = [

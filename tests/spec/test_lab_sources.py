@@ -10,7 +10,8 @@ import pytest
 
 from labcheck.cli import main
 from labcheck.errors import SpecError, UsageError
-from labcheck.spec import available_labs, load_lab, load_solutions
+from labcheck.session import load_lab
+from labcheck.spec import available_labs, load_solutions
 from labcheck.spec.loader import lab_path
 from labcheck.spec.sources import BUILTIN, LABS_ENV, all_labs, builtin_root, find_lab
 

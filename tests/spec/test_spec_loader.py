@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from labcheck.errors import SpecError
-from labcheck.spec import load_lab
+from labcheck.session import load_lab
 from labcheck.spec.loader import lab_path
 from labcheck.spec.render import example_context, render_lab
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +24,7 @@ from labcheck.observe.model import (
     Unavailable,
     WorkspaceState,
 )
+from labcheck.observe.needs import Needs
 from labcheck.results import Outcome
 
 
@@ -38,23 +39,6 @@ class RepoArgs(Args):
 
     service: str
     repository: str = Field(pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")
-
-
-@dataclass(frozen=True)
-class Needs:
-    """Observations a check reads. `repos` maps (service, repository) to image file paths.
-
-    `tags` maps a repository to the tags its checks name (see `named_tags`): in a
-    repository too large to resolve every tag, those are resolved whatever they look like.
-    """
-
-    repos: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
-    tags: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
-    docker: bool = False
-    workspace_files: frozenset[str] | None = None  # None: the workspace is not needed
-    ecr_apis: frozenset[str] = frozenset()  # ecr-api services whose repositories are read
-    ecr_policies: frozenset[tuple[str, str]] = frozenset()  # (ecr-api service, repository): lifecycle read
-    push_logs: frozenset[str] = frozenset()  # registry services whose push log is read
 
 
 #: The args fields that name tags, by convention across kinds (`tag: latest`, `tags: [...]`).

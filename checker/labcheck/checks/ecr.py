@@ -13,9 +13,10 @@ from typing import Any
 
 from pydantic import Field
 
-from labcheck.checks.base import Args, CheckKind, Context, Needs, RepoArgs, ecr_state, push_log, see
+from labcheck.checks.base import Args, CheckKind, Context, RepoArgs, ecr_state, push_log, see
 from labcheck.observe.model import EcrRepository as Repository
 from labcheck.observe.model import EcrState, Observations
+from labcheck.observe.needs import Needs
 from labcheck.results import Outcome
 
 

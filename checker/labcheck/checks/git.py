@@ -9,7 +9,6 @@ from pydantic import Field
 from labcheck.checks.base import (
     CheckKind,
     Context,
-    Needs,
     RepoArgs,
     repo_state,
     see,
@@ -17,6 +16,7 @@ from labcheck.checks.base import (
     workspace_state,
 )
 from labcheck.observe.model import Commit, Observations, RepoState, TagInfo, WorkspaceState
+from labcheck.observe.needs import Needs
 from labcheck.results import Outcome
 
 

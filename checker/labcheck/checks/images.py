@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from labcheck.checks.base import CheckKind, Context, Needs, RepoArgs, repo_state, see, short
+from labcheck.checks.base import CheckKind, Context, RepoArgs, repo_state, see, short
 from labcheck.checks.tags import TagArgs, missing_tag_hint
 from labcheck.observe.model import Observations, RepoState
+from labcheck.observe.needs import Needs
 from labcheck.results import Outcome
 from labcheck.versions import semver_key
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from labcheck.checks.base import (
     CheckKind,
     Context,
-    Needs,
     RepoArgs,
     docker_state,
     repo_state,
@@ -15,6 +14,7 @@ from labcheck.checks.base import (
 )
 from labcheck.checks.tags import TagArgs, missing_tag_hint
 from labcheck.observe.model import Observations
+from labcheck.observe.needs import Needs
 from labcheck.results import Outcome
 
 

@@ -7,13 +7,13 @@ from pydantic import field_validator
 from labcheck.checks.base import (
     CheckKind,
     Context,
-    Needs,
     RepoArgs,
     docker_state,
     repo_state,
     see,
 )
 from labcheck.observe.model import Observations, RepoState
+from labcheck.observe.needs import Needs
 from labcheck.results import Outcome
 from labcheck.versions import SEMVER, VERSIONISH
 

@@ -42,8 +42,8 @@ from labcheck.observe.registry import observe_repository
 from labcheck.registry import Credentials, Manifest, RegistryClient
 from labcheck.registry.auth import basic_auth_header
 from labcheck.results import CheckResult, ExerciseResult, LabResult, Status
+from labcheck.session import prepare
 from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec
-from labcheck.spec.render import render_lab, template_context
 from labcheck.text import printable
 from labcheck.untrusted import BodyTooLarge, loads, read_capped
 
@@ -216,11 +216,8 @@ def class_gradable(ex: ExerciseSpec, check: CheckSpec, service: str) -> bool:
 
 def learner_lab(spec: LabSpec, state: ClassState, learner: str) -> LabSpec:
     """The lab as this learner sees it: the class registry, their login as namespace, their values."""
-    addresses = {name: f"localhost:{svc.port}" for name, svc in spec.services.items()}
-    addresses[state.service] = state.address
-    users = {name: user for name, svc in spec.services.items() if (user := svc.login_user)}
-    users[state.service] = learner
-    return render_lab(spec, template_context(spec, addresses, users, learner))
+    shared = {state.service: state.address}
+    return prepare(spec, learner=learner, addresses=shared, users={state.service: learner}).rendered
 
 
 def _observe_all(

@@ -23,8 +23,8 @@ import httpx
 from labcheck.classroom.state import ClassLogin, ClassState
 from labcheck.classroom.tokens import SERVICE
 from labcheck.http_transport import http_client
+from labcheck.session import lab_context
 from labcheck.spec.model import LabSpec
-from labcheck.spec.render import template_context
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 CONFIG_V1 = "application/vnd.docker.container.image.v1+json"
@@ -119,9 +119,7 @@ class Pusher:
 
 def learner_values(spec: LabSpec, state: ClassState, learner: str) -> dict[str, str]:
     """The learner's rendered values (app, version, next_version, namespace...)."""
-    addresses = {n: f"localhost:{s.port}" for n, s in spec.services.items()} | {state.service: state.address}
-    users = {n: u for n, s in spec.services.items() if (u := s.login_user)} | {state.service: learner}
-    return template_context(spec, addresses, users, learner)
+    return lab_context(spec, learner=learner, addresses={state.service: state.address}, users={state.service: learner})
 
 
 def push_finished_work(

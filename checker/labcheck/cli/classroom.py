@@ -84,7 +84,7 @@ def up(
     from labcheck.classroom.roster import read_roster
     from labcheck.environment.placement import is_loopback_bind
     from labcheck.errors import UsageError
-    from labcheck.spec import load_lab
+    from labcheck.session import load_lab
 
     spec = load_lab(lab)
     if not is_loopback_bind(host):
@@ -127,7 +127,7 @@ def cards_cmd(learners: tuple[str, ...], output_dir: Path) -> None:
     from labcheck.classroom.cards import card_text, cards, cards_html
     from labcheck.classroom.state import require_class
     from labcheck.errors import UsageError
-    from labcheck.spec import load_lab
+    from labcheck.session import load_lab
 
     state = require_class()
     spec = load_lab(state.lab)
@@ -171,7 +171,7 @@ def report(submitted: tuple[Path, ...], watch: bool, interval: float, output_dir
     from labcheck.classroom.scoreboard import to_csv, to_html, to_json, to_table
     from labcheck.classroom.state import require_class
     from labcheck.classroom.submitted import load_submitted
-    from labcheck.spec import load_lab
+    from labcheck.session import load_lab
 
     state = require_class()
     spec = load_lab(state.lab)

@@ -5,7 +5,6 @@ Heavy imports happen inside commands so `labcheck --help` stays fast.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shlex
 import sys
@@ -19,10 +18,7 @@ from labcheck.cli.deadline import DEFAULT_RUN_TIMEOUT, time_limit
 from labcheck.cli.options import instance_option, learner_option, parse_ports, port_option
 
 if TYPE_CHECKING:
-    from labcheck.environment.state import LabState
-    from labcheck.observe.gather import Target
-    from labcheck.registry import Credentials
-    from labcheck.spec.model import LabSpec
+    pass
 
 
 def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -30,7 +26,7 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
     if not value or ctx.resilient_parsing:
         return
     from labcheck.errors import LabcheckError
-    from labcheck.spec import load_lab
+    from labcheck.session import load_lab
     from labcheck.spec.sources import BUILTIN, all_labs
 
     click.echo(f"labcheck {__version__} (Python {sys.version.split()[0]})")
@@ -92,7 +88,8 @@ def cli() -> None:
 @cli.command("list")
 def list_cmd() -> None:
     """List the labs and their exercises."""
-    from labcheck.spec import available_labs, load_lab
+    from labcheck.session import load_lab
+    from labcheck.spec import available_labs
     from labcheck.spec.loader import lab_path
 
     labs = available_labs()
@@ -127,7 +124,7 @@ def up(lab: str, ports: tuple[str, ...], image: str | None, bind_host: str, expo
     from labcheck.environment.lab import up as lab_up
     from labcheck.environment.placement import is_loopback_bind
     from labcheck.errors import UsageError
-    from labcheck.spec import load_lab
+    from labcheck.session import load_lab
 
     spec = load_lab(lab)
     if not is_loopback_bind(bind_host):
@@ -207,16 +204,13 @@ def status(instance: str | None) -> None:
 def env(lab: str, instance: str | None, learner: str | None) -> None:
     """Print `export` lines for the lab: eval "$(labcheck env LAB)". Includes the password."""
     from labcheck.bundled import bundled_bin, path_for_aws
-    from labcheck.environment.state import check_services, require_state
-    from labcheck.spec import load_lab
-    from labcheck.spec.render import exports, template_context
+    from labcheck.environment.state import require_state
+    from labcheck.session import open_lab
 
-    state = require_state(instance or lab)
-    spec = load_lab(state.lab)
-    check_services(state, spec.services)
-    users = state.usernames()
-    values = exports(spec, template_context(spec, state.hosts(), users, learner))
-    for name, value in {**state.env(), **values}.items():
+    state = require_state(instance or lab)  # LAB may name the instance: its state says which lab it runs
+    prepared = open_lab(state.lab, instance=state.instance, learner=learner)
+    assert prepared.state is not None  # a running lab
+    for name, value in {**prepared.state.env(), **prepared.exports()}.items():
         click.echo(f"export {name}={shlex.quote(value)}")
     if path_for_aws() is not None:  # the aws CLI installed with labcheck, for the ECR exercise
         click.echo(f'export PATH="$PATH"{shlex.quote(os.pathsep + str(bundled_bin()))}')
@@ -227,65 +221,12 @@ def env(lab: str, instance: str | None, learner: str | None) -> None:
 @click.argument("directory", type=click.Path(path_type=Path))
 def workspace(lab: str, directory: Path) -> None:
     """Create DIRECTORY: a git repository holding the lab's app."""
-    from labcheck.spec import load_lab
+    from labcheck.session import load_lab
     from labcheck.workspace import create_workspace
 
     spec = load_lab(lab)
     path = create_workspace(spec.id, directory)
     click.echo(f"workspace ready: {path} (a git repository with the {spec.id} app); cd {shlex.quote(str(path))}")
-
-
-def _targets(
-    spec: LabSpec,
-    registry: str | None,
-    namespace: str | None,
-    insecure: bool,
-    instance: str | None = None,
-    ecr_region: str | None = None,
-) -> tuple[dict[str, Target], dict[str, str], dict[str, str], LabState | None]:
-    """Where each service is read. On --registry: there, with the Docker login, or with a
-    login from AWS when `ecr_region` says it is an ECR (whose API is then AWS in that region)."""
-    from labcheck.observe.gather import Target, lab_targets
-    from labcheck.registry import credentials_for
-
-    if registry:
-        from labcheck.registry import probe
-        from labcheck.registry.ecr import ecr_login, parse_ecr_host
-
-        creds: Credentials | None
-        if ecr_region is not None:
-            host = parse_ecr_host(registry)
-            account, fips = (host.account, host.fips) if host else (None, False)
-            creds = ecr_login(ecr_region, account=account, fips=fips)
-        else:
-            creds = credentials_for(registry)
-        probe(registry, credentials=creds, insecure=True if insecure else None)  # one clear line, not N errors
-        on_registry = Target(registry, creds, True if insecure else None)
-        aws = Target(registry, region=ecr_region, aws=True)
-        targets = {n: aws if s.kind == "ecr-api" and ecr_region else on_registry for n, s in spec.services.items()}
-        addresses = dict.fromkeys(spec.services, registry)
-        users = {n: namespace or s.username for n, s in spec.services.items() if s.username}
-        return targets, addresses, {k: v for k, v in users.items() if v}, None
-    state = lab_state(spec, instance, required=True)
-    assert state is not None  # required
-    users = state.usernames()
-    return lab_targets(state), state.hosts(), users, state
-
-
-def lab_state(spec: LabSpec, instance: str | None, *, required: bool) -> LabState | None:
-    """The state of the instance (default: the lab's id) running `spec`: None, or LabNotRunning
-    when `required`, if it has none; a UsageError if it runs another lab; StateDamaged if it
-    lacks one of the lab's services."""
-    from labcheck.environment.state import check_services, load_state, require_state
-    from labcheck.errors import UsageError
-
-    name = instance or spec.id
-    state = require_state(name) if required else load_state(name)
-    if state is None:
-        return None
-    if state.lab != spec.id:
-        raise UsageError(f"instance {state.instance!r} runs lab {state.lab!r}, not {spec.id!r}")
-    return check_services(state, spec.services)
 
 
 @cli.command()
@@ -352,11 +293,10 @@ def run(
 ) -> None:
     """Grade the lab (or only the EXERCISES named)."""
     from labcheck.errors import UsageError, WorkspaceError
-    from labcheck.grading import grade, select
+    from labcheck.grading import select
     from labcheck.observe.workspace import is_git_repository
     from labcheck.reporters import reporter_for
-    from labcheck.spec import load_lab
-    from labcheck.spec.render import render_lab, template_context
+    from labcheck.session import load_lab, open_lab, open_remote
 
     spec = load_lab(lab)
     select(spec, exercises)  # unknown exercise ids are usage errors, before any I/O
@@ -364,23 +304,14 @@ def run(
         raise WorkspaceError(f"--workspace {workspace_path} is not a git repository")
     if ecr_region is not None and not registry:
         raise UsageError("--ecr-region needs --registry: the ECR registry to grade")
-    region = None
-    if registry:
-        from labcheck.registry.ecr import ecr_region as region_of
-
-        region = region_of(registry, ecr_region)
     with time_limit(timeout, "labcheck run"):
-        targets, addresses, users, _ = _targets(spec, registry, namespace, insecure, instance, region)
-        rendered = render_lab(spec, template_context(spec, addresses, users, learner))
-        result = grade(
-            rendered,
-            select(rendered, exercises),
-            targets,
-            workspace=workspace_path,
-            remote=registry is not None,
-            ecr=region is not None,
-        )
-    result = dataclasses.replace(result, learner=learner)  # the report says whose values it graded
+        if registry:
+            prepared = open_remote(
+                spec, registry, namespace=namespace, insecure=insecure, ecr_region=ecr_region, learner=learner
+            )
+        else:
+            prepared = open_lab(spec, instance=instance, learner=learner)
+        result = prepared.grade(exercises, workspace=workspace_path)
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     report = reporter_for(fmt, color=color).render(result)
     if output is not None:
@@ -414,21 +345,13 @@ def hint(lab: str, exercise: str, level: int | None, solution: bool, instance: s
     labcheck hint part7 hub-publish --solution  the commands themselves
     """
     from labcheck.errors import UsageError
-    from labcheck.grading import select
     from labcheck.hints import hint_for, terminal_text
-    from labcheck.spec import load_lab
-    from labcheck.spec.render import example_context, render_lab, template_context
+    from labcheck.session import load_lab, open_lab
 
     if solution and level is not None:
         raise UsageError("--level and --solution do not go together", tip="ask for one of them")
     spec = load_lab(lab)
-    state = lab_state(spec, instance, required=False)
-    if state is not None:
-        users = state.usernames()
-        context = template_context(spec, state.hosts(), users, learner)
-    else:
-        context = example_context(spec, learner)
-    ex = select(render_lab(spec, context), [exercise])[0]
+    ex = open_lab(spec, instance=instance, learner=learner, running=False).exercises([exercise])[0]
     shown = hint_for(ex, level, solution=solution)
     click.echo(f"{ex.id}: {ex.title}\n\n{ex.summary.strip()}\n")
     if ex.goal.strip():
@@ -460,7 +383,7 @@ def hint(lab: str, exercise: str, level: int | None, solution: bool, instance: s
 def verify(lab: str, only: tuple[str, ...], seeds: int | None) -> None:
     """Self-test: every check fails on an empty lab, passes on the reference, fails on each mistake."""
     from labcheck.errors import VerifyError
-    from labcheck.spec import load_lab
+    from labcheck.session import load_lab
     from labcheck.text import printable_lines
     from labcheck.verify import seed_learners, verify_lab
 

@@ -22,7 +22,7 @@ def doctor(lab: str, ports: tuple[str, ...], instance: str | None, fmt: str) -> 
     from labcheck.doctor import Level, diagnose
     from labcheck.environment.lab import check_distinct_ports
     from labcheck.errors import UsageError
-    from labcheck.spec import load_lab
+    from labcheck.session import load_lab
 
     spec = load_lab(lab)
     chosen = parse_ports(ports)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from labcheck.cli.commands import _targets, lab_state
 from labcheck.cli.options import instance_option, learner_option
 
 
@@ -26,20 +25,16 @@ from labcheck.cli.options import instance_option, learner_option
 def instructions(lab: str, learner: str | None, class_registry: str | None, instance: str | None) -> None:
     """Print every exercise's solution (its commands), with your values (--learner) and addresses."""
     from labcheck.errors import UsageError
-    from labcheck.spec import load_lab
-    from labcheck.spec.render import example_context, render_lab, template_context
+    from labcheck.session import load_lab, open_lab
 
     spec = load_lab(lab)
-    state = lab_state(spec, instance, required=False)
-    addresses = state.hosts() if state else {n: f"localhost:{s.port}" for n, s in spec.services.items()}
-    users = state.usernames() if state else {n: u for n, s in spec.services.items() if (u := s.login_user)}
+    addresses, users = {}, {}
     if class_registry:
         if not learner or not spec.class_service:
             raise UsageError("--class-registry needs --learner ID (and a lab with a class_service)")
-        addresses = {**addresses, spec.class_service: class_registry}
-        users = {**users, spec.class_service: learner}
-    context = template_context(spec, addresses, users, learner) if state or class_registry else None
-    rendered = render_lab(spec, context or example_context(spec, learner))
+        addresses, users = {spec.class_service: class_registry}, {spec.class_service: learner}
+    prepared = open_lab(spec, instance=instance, learner=learner, running=False, addresses=addresses, users=users)
+    rendered = prepared.rendered
     who = f" for {learner}" if learner else ""
     click.echo(f"# {spec.title}{who}\n")
     for ex in rendered.exercises:
@@ -75,21 +70,17 @@ def watch(
     instance: str | None,
 ) -> None:
     """Re-grade as you work: checks turn green, with a progress bar. Ctrl-C stops."""
-    from labcheck.grading import grade, select
     from labcheck.pause import pause_point
     from labcheck.results import Status
-    from labcheck.spec import load_lab
-    from labcheck.spec.render import render_lab, template_context
+    from labcheck.session import open_lab
 
-    spec = load_lab(lab)
-    select(spec, exercises)
-    targets, addresses, users, _ = _targets(spec, None, None, False, instance)
-    rendered = render_lab(spec, template_context(spec, addresses, users, learner))
-    chosen = select(rendered, exercises)
+    prepared = open_lab(lab, instance=instance, learner=learner)
+    spec = prepared.spec
+    prepared.exercises(exercises)  # unknown exercise ids are usage errors, before any I/O
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     marks = {Status.PASS: ("✔", "green"), Status.FAIL: ("✘", "red"), Status.ERROR: ("?", "yellow")}
     while True:
-        result = grade(rendered, chosen, targets, workspace=workspace_path)
+        result = prepared.grade(exercises, workspace=workspace_path)
         pause_point("watch-graded", spec.id)
         lines = [f"{spec.id}{f' ({learner})' if learner else ''}  {_bar(result.points, result.max_points)}", ""]
         for ex in result.exercises:

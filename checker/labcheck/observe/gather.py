@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from labcheck.checks.base import Needs
 from labcheck.ecr_api import AwsKeys, EcrApiError, login_password
 from labcheck.errors import LabcheckError
 from labcheck.observe.docker import docker_config_dir, observe_docker
@@ -24,6 +23,7 @@ from labcheck.observe.model import (
     Unavailable,
     WorkspaceState,
 )
+from labcheck.observe.needs import Needs
 from labcheck.observe.pushlog import observe_push_log
 from labcheck.observe.registry import observe_repository
 from labcheck.observe.workspace import is_git_repository, observe_workspace
@@ -69,31 +69,6 @@ def lab_targets(state: LabState) -> dict[str, Target]:
             login_from=api.reach if api else None,
         )
     return targets
-
-
-def merge(needs: Iterable[Needs]) -> Needs:
-    """One Needs covering all: each repository once, with the union of its file paths."""
-    repos: dict[tuple[str, str], frozenset[str]] = {}
-    tags: dict[tuple[str, str], frozenset[str]] = {}
-    docker = False
-    ws: frozenset[str] | None = None
-    ecr: frozenset[str] = frozenset()
-    policies: frozenset[tuple[str, str]] = frozenset()
-    logs: frozenset[str] = frozenset()
-    for n in needs:
-        for key, files in n.repos.items():
-            repos[key] = repos.get(key, frozenset()) | files
-        for key, named in n.tags.items():
-            tags[key] = tags.get(key, frozenset()) | named
-        docker = docker or n.docker
-        if n.workspace_files is not None:
-            ws = (ws or frozenset()) | n.workspace_files
-        ecr |= n.ecr_apis | {service for service, _ in n.ecr_policies}
-        policies |= n.ecr_policies
-        logs |= n.push_logs
-    return Needs(
-        repos=repos, tags=tags, docker=docker, workspace_files=ws, ecr_apis=ecr, ecr_policies=policies, push_logs=logs
-    )
 
 
 def gather(

@@ -1,6 +1,6 @@
 """Lab specs: the YAML an author writes, validated into frozen models."""
 
-from labcheck.spec.loader import available_labs, load_lab, load_solutions
+from labcheck.spec.loader import available_labs, load_solutions, read_lab
 from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec, ServiceSpec, SolutionSpec
 
 __all__ = [
@@ -10,6 +10,6 @@ __all__ = [
     "ServiceSpec",
     "SolutionSpec",
     "available_labs",
-    "load_lab",
     "load_solutions",
+    "read_lab",
 ]

@@ -83,20 +83,17 @@ def lab_path(lab: str) -> Path:
     return location.spec_file
 
 
-def load_lab(lab: str) -> LabSpec:
-    """Load and validate a lab spec by id (or path); checks kinds, args and templates too."""
-    from labcheck.checks.catalog import validate_check
-
+def read_lab(lab: str) -> tuple[LabSpec, LabSpec]:
+    """A lab spec by id (or path) and its rendering with example values; SpecError naming the
+    file, key path and problem when its structure or a template is wrong. (The application
+    layer, labcheck.session.load_lab, also checks each check's kind and arguments.)"""
     path = lab_path(lab)
     spec = _validate(LabSpec, _read_yaml(path), path)
     if path.parent.name == lab and spec.id != lab:  # found by id: the folder names the lab
         raise SpecError(f"{path}: id: {spec.id!r} differs from the lab's folder name")
     rendered = compile_templates(spec, path)
-    for i, ex in enumerate(rendered.exercises):
-        for j, check in enumerate(ex.checks):
-            validate_check(check, spec, f"{path}: exercises.{i}.checks.{j}")
     spec._folder = path.parent
-    return spec
+    return spec, rendered
 
 
 def load_solutions(spec: LabSpec) -> tuple[Path, SolutionsManifest]:

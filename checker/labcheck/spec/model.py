@@ -190,7 +190,7 @@ class LabSpec(_Frozen):
 
     @property
     def folder(self) -> Path:
-        """The lab's folder (lab.yaml, app/); only a spec read by `load_lab` has one."""
+        """The lab's folder (lab.yaml, app/); only a spec read from a file has one."""
         if self._folder is None:
             raise SpecError(f"lab {self.id!r} was not loaded from a file")
         return self._folder

@@ -1,0 +1,185 @@
+"""The application layer: a lab prepared once, for the CLI, `verify`, the classroom and the site.
+
+Preparing a lab means: load and validate its spec (check kinds included), find the running
+instance when there is one, render the templates with that instance's addresses and logins
+and the learner's values, and say where each service is read (its targets). Every caller
+gets the same `PreparedLab`, so none of them repeats those steps:
+
+    spec -> environment (state) -> context and rendered spec -> targets -> grade -> results
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from labcheck.checks.catalog import validate_check
+from labcheck.environment.state import LabState, check_services, load_state, require_state
+from labcheck.errors import UsageError
+from labcheck.grading import grade, select
+from labcheck.observe.gather import Target, lab_targets
+from labcheck.results import LabResult
+from labcheck.spec.loader import read_lab
+from labcheck.spec.model import ExerciseSpec, LabSpec
+from labcheck.spec.render import exports, render_lab, template_context
+
+
+def load_lab(lab: str) -> LabSpec:
+    """A lab spec by id (or path), validated: its structure, templates, and each check's kind
+    and arguments (the check kinds live above the spec layer, so they are checked here)."""
+    spec, rendered = read_lab(lab)
+    where = spec.folder / "lab.yaml"
+    for i, ex in enumerate(rendered.exercises):
+        for j, check in enumerate(ex.checks):
+            validate_check(check, spec, f"{where}: exercises.{i}.checks.{j}")
+    return spec
+
+
+def lab_context(
+    spec: LabSpec,
+    *,
+    state: LabState | None = None,
+    learner: str | None = None,
+    addresses: Mapping[str, str] | None = None,
+    users: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The names templates use: each service's address and login user and the learner's values.
+
+    A service is named where it runs (the instance's `state`), else on its default port;
+    `addresses` and `users` override both (a remote registry, a workshop's shared one).
+    """
+    hosts = {name: f"localhost:{svc.port}" for name, svc in spec.services.items()}
+    logins = {name: user for name, svc in spec.services.items() if (user := svc.login_user)}
+    if state is not None:
+        hosts.update(state.hosts())
+        logins.update(state.usernames())
+    hosts.update(addresses or {})
+    logins.update(users or {})
+    return template_context(spec, hosts, logins, learner)
+
+
+def lab_state(spec: LabSpec, instance: str | None, *, required: bool) -> LabState | None:
+    """The state of the instance (default: the lab's id) running `spec`: None, or LabNotRunning
+    when `required`, if it has none; a UsageError if it runs another lab; StateDamaged if it
+    lacks one of the lab's services."""
+    name = instance or spec.id
+    state = require_state(name) if required else load_state(name)
+    if state is None:
+        return None
+    if state.lab != spec.id:
+        raise UsageError(f"instance {state.instance!r} runs lab {state.lab!r}, not {spec.id!r}")
+    return check_services(state, spec.services)
+
+
+@dataclass(frozen=True)
+class PreparedLab:
+    """A lab ready to show or grade: its spec rendered in one context, and its targets."""
+
+    spec: LabSpec  # as written (validated)
+    rendered: LabSpec  # templates rendered in `context`
+    context: Mapping[str, str]
+    targets: Mapping[str, Target] = field(default_factory=dict)
+    state: LabState | None = None
+    learner: str | None = None  # a workshop learner's id: their own values
+    remote: bool = False  # graded on --registry: only the checks marked `remote`
+    ecr: bool = False  # that registry is an AWS ECR
+
+    def exercises(self, ids: Sequence[str] = ()) -> list[ExerciseSpec]:
+        """The rendered exercises named (all when none); UsageError for an unknown id."""
+        return select(self.rendered, ids)
+
+    def exports(self) -> dict[str, str]:
+        """The lab's `exports` (LAB_APP, LAB_VERSION, ...) with this context's values."""
+        return exports(self.spec, self.context)
+
+    def grade(
+        self, ids: Sequence[str] = (), *, workspace: Path | None = None, docker_config: str | None = None
+    ) -> LabResult:
+        """Grade the exercises named (all when none) against the targets."""
+        result = grade(
+            self.rendered,
+            self.exercises(ids),
+            self.targets,
+            workspace=workspace,
+            docker_config=docker_config,
+            remote=self.remote,
+            ecr=self.ecr,
+        )
+        return replace(result, learner=self.learner)  # the report says whose values it graded
+
+
+def prepare(
+    spec: LabSpec,
+    *,
+    state: LabState | None = None,
+    learner: str | None = None,
+    addresses: Mapping[str, str] | None = None,
+    users: Mapping[str, str] | None = None,
+    targets: Mapping[str, Target] | None = None,
+    remote: bool = False,
+    ecr: bool = False,
+) -> PreparedLab:
+    """`spec` rendered for `state` (or its default ports) and `learner`; its targets are the
+    running lab's unless given (a remote registry), none without a lab (the site, hints)."""
+    context = lab_context(spec, state=state, learner=learner, addresses=addresses, users=users)
+    if targets is None:
+        targets = lab_targets(state) if state is not None else {}
+    return PreparedLab(spec, render_lab(spec, context), context, dict(targets), state, learner, remote, ecr)
+
+
+def open_lab(
+    lab: str | LabSpec,
+    *,
+    instance: str | None = None,
+    learner: str | None = None,
+    running: bool = True,
+    addresses: Mapping[str, str] | None = None,
+    users: Mapping[str, str] | None = None,
+) -> PreparedLab:
+    """The lab as its running instance has it; with `running=False` also when it is not up
+    (then on its default ports, with no targets: for hints and instructions)."""
+    spec = load_lab(lab) if isinstance(lab, str) else lab
+    state = lab_state(spec, instance, required=running)
+    return prepare(spec, state=state, learner=learner, addresses=addresses, users=users)
+
+
+def open_remote(
+    lab: str | LabSpec,
+    registry: str,
+    *,
+    namespace: str | None = None,
+    insecure: bool = False,
+    ecr_region: str | None = None,
+    learner: str | None = None,
+) -> PreparedLab:
+    """The lab graded on another registry (Docker Hub, GHCR, Harbor, an AWS ECR), with the
+    Docker login for it, or a login from AWS when it is an ECR (whose API is then AWS's in its
+    region). The registry is asked once first, so a closed one is one clear error, not N."""
+    from labcheck.registry import Credentials, credentials_for, probe
+    from labcheck.registry.ecr import ecr_login, parse_ecr_host
+    from labcheck.registry.ecr import ecr_region as region_of
+
+    spec = load_lab(lab) if isinstance(lab, str) else lab
+    region = region_of(registry, ecr_region)
+    creds: Credentials | None
+    if region is not None:
+        host = parse_ecr_host(registry)
+        account, fips = (host.account, host.fips) if host else (None, False)
+        creds = ecr_login(region, account=account, fips=fips)
+    else:
+        creds = credentials_for(registry)
+    probe(registry, credentials=creds, insecure=True if insecure else None)
+    on_registry = Target(registry, creds, True if insecure else None)
+    aws = Target(registry, region=region, aws=True)
+    targets = {n: aws if s.kind == "ecr-api" and region else on_registry for n, s in spec.services.items()}
+    users = {n: user for n, s in spec.services.items() if (user := namespace or s.username)}
+    return prepare(
+        spec,
+        learner=learner,
+        addresses=dict.fromkeys(spec.services, registry),
+        users=users,
+        targets=targets,
+        remote=True,
+        ecr=region is not None,
+    )
