@@ -8,6 +8,7 @@ ValueError. Callers turn BodyTooLarge and ValueError into their own one-line err
 
 from __future__ import annotations
 
+import encodings.utf_8_sig  # noqa: F401  loaded now: a codec looked up first in a worker thread imports there
 import json
 import re
 from typing import Any

@@ -7,7 +7,6 @@ grants push/pull in their own namespace only.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import secrets
 from collections.abc import Sequence
@@ -27,9 +26,17 @@ from labcheck.classroom.state import (
 )
 from labcheck.classroom.tokens import ISSUER, SERVICE, hash_password, new_signing_key
 from labcheck.environment.docker_client import docker_client
-from labcheck.environment.services import ensure_image, free_port, remove_instance, wait_ready
-from labcheck.environment.state import LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE, local_address
-from labcheck.errors import ClassError, PortInUse, StateDamaged, UsageError
+from labcheck.environment.placement import DEFAULT_NETWORK
+from labcheck.environment.services import (
+    LabContainer,
+    ensure_image,
+    free_port,
+    remove_instance,
+    start_container,
+    wait_ready,
+)
+from labcheck.environment.state import local_address
+from labcheck.errors import ClassError, StateDamaged, UsageError
 from labcheck.pause import pause_point
 from labcheck.spec.model import LabSpec
 from labcheck.state_files import write_private
@@ -136,38 +143,27 @@ def class_up(
 
 
 def _start_registry(spec: LabSpec, instance: str, image: str, host: str, port: int, realm: str, cert: bytes) -> str:
-    from testcontainers.core.container import DockerContainer
-
-    service = spec.class_service or "hub"
-    container = (
-        DockerContainer(image)
-        .with_name(f"labcheck-{instance}-{service}")
-        .with_kwargs(labels={LABEL_LAB: spec.id, LABEL_INSTANCE: instance, LABEL_SERVICE: service})
-    )
-    container.ports["5000/tcp"] = (host, port)  # type: ignore[assignment]
-    container.with_copy_into_container(cert, "/auth/token.crt")
-    for key, value in {
+    env = {
         "REGISTRY_STORAGE_DELETE_ENABLED": "true",
         "REGISTRY_AUTH": "token",
         "REGISTRY_AUTH_TOKEN_REALM": realm,
         "REGISTRY_AUTH_TOKEN_SERVICE": SERVICE,
         "REGISTRY_AUTH_TOKEN_ISSUER": ISSUER,
         "REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE": "/auth/token.crt",
-    }.items():
-        container.with_env(key, value)
-    try:
-        container.start()
-    except Exception as exc:
-        with contextlib.suppress(Exception):
-            wrapped = container.get_wrapped_container()
-            if wrapped is not None:
-                wrapped.remove(force=True, v=True)
-        if "port is already allocated" in str(exc) or "address already in use" in str(exc):
-            raise PortInUse(
-                f"port {port} on {host} is already in use", tip=f"choose another: --port {port + 1}"
-            ) from exc
-        raise ClassError(f"could not start the class registry: {str(exc).splitlines()[0]}") from exc
-    wrapped = container.get_wrapped_container()
+    }
+    service = spec.class_service or "hub"
+    wrapped = start_container(
+        LabContainer(
+            service,
+            image,
+            spec.id,
+            instance,
+            env=env,
+            ports={5000: (host, port)},
+            files={"/auth/token.crt": cert},
+            network=DEFAULT_NETWORK,  # the class runs on the instructor's host
+        )
+    )
     wait_ready(f"{local_address(host)}:{port}", wrapped)
     return str(wrapped.id)
 

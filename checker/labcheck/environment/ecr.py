@@ -16,8 +16,6 @@ was a host process), and its login tokens are signed with a key it makes at star
 from __future__ import annotations
 
 import contextlib
-import io
-import tarfile
 import time
 from importlib import resources
 from typing import Any
@@ -26,8 +24,8 @@ import httpx
 
 from labcheck.ecr_api import AwsKeys, EcrApiError, login_password
 from labcheck.environment.placement import Placement, endpoint
-from labcheck.environment.services import require_free_port, start_failure
-from labcheck.environment.state import DUMMY_AWS_KEYS, LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE, ServiceState
+from labcheck.environment.services import LabContainer, require_free_port, start_container
+from labcheck.environment.state import DUMMY_AWS_KEYS, ServiceState
 from labcheck.errors import EnvironmentError_
 from labcheck.http_transport import SchemeTransport
 from labcheck.spec.model import DEFAULT_TOKEN_LIFETIME, ECR_USER, ServiceSpec
@@ -46,20 +44,7 @@ def front_source() -> bytes:
     return resources.files("labcheck.environment").joinpath("ecr_front.py").read_bytes()
 
 
-def _archive(path: str, data: bytes) -> bytes:
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w") as tar:
-        folder = tarfile.TarInfo(path.lstrip("/").rpartition("/")[0])
-        folder.type, folder.mode, folder.mtime = tarfile.DIRTYPE, 0o755, int(time.time())
-        tar.addfile(folder)
-        info = tarfile.TarInfo(path.lstrip("/"))
-        info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
-        tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
-
-
 def start_ecr(
-    client: Any,
     api: tuple[str, ServiceSpec],
     registry: tuple[str, ServiceSpec] | None,
     *,
@@ -75,12 +60,14 @@ def start_ecr(
     """Start the ECR stand-in for the `api` service (and the `registry` that takes its logins);
     the state of each, once the API issues logins and the registry accepts them."""
     api_name, api_spec = api
-    published = {api_name: api_port, **({registry[0]: registry_port} if registry and registry_port else {})}
-    for name, port in published.items():
-        require_free_port(bind_host, port, name)
-    ports: dict[str, tuple[str, int]] = {f"{API_PORT}/tcp": (bind_host, api_port)}
+    # the ECR API hands a login to anyone who asks: it stays on loopback, even with --expose
+    api_host = "127.0.0.1"
+    require_free_port(api_host, api_port, api_name)
     if registry and registry_port:
-        ports[f"{REGISTRY_PORT}/tcp"] = (bind_host, registry_port)
+        require_free_port(bind_host, registry_port, registry[0])
+    ports: dict[int, tuple[str, int]] = {API_PORT: (api_host, api_port)}
+    if registry and registry_port:
+        ports[REGISTRY_PORT] = (bind_host, registry_port)
     environment = {
         "ECR_REGION": api_spec.region or "us-east-1",
         "ECR_TOKEN_LIFETIME": str(api_spec.token_lifetime or DEFAULT_TOKEN_LIFETIME),
@@ -94,39 +81,40 @@ def start_ecr(
     }
     created: list[Any] = []
     try:
-        front = client.containers.create(
-            api_image,
-            entrypoint=["python3", FRONT],
-            command=[],
-            name=f"labcheck-{instance}-{api_name}",
-            labels={LABEL_LAB: lab, LABEL_INSTANCE: instance, LABEL_SERVICE: api_name},
-            environment=environment,
-            ports=ports,
-            network=placement.network,
+        front = start_container(
+            LabContainer(
+                api_name,
+                api_image,
+                lab,
+                instance,
+                env=environment,
+                ports={port: address for port, address in ports.items()},
+                files={FRONT: front_source()},
+                network=placement.network,
+                entrypoint=["python3", FRONT],
+                command=[],
+            )
         )
         created.append(front)
-        front.put_archive("/", _archive(FRONT, front_source()))
-        try:
-            front.start()
-        except Exception as exc:
-            raise start_failure(exc, api_name, api_port) from exc
         store = None
         if registry:
-            store = client.containers.create(
-                store_image,
-                name=f"labcheck-{instance}-{registry[0]}",
-                labels={LABEL_LAB: lab, LABEL_INSTANCE: instance, LABEL_SERVICE: registry[0]},
-                environment={"REGISTRY_HTTP_ADDR": STORE, "REGISTRY_STORAGE_DELETE_ENABLED": "true"},
-                network_mode=f"container:{front.id}",
+            store = start_container(
+                LabContainer(
+                    registry[0],
+                    store_image,
+                    lab,
+                    instance,
+                    env={"REGISTRY_HTTP_ADDR": STORE, "REGISTRY_STORAGE_DELETE_ENABLED": "true"},
+                    network_mode=f"container:{front.id}",
+                )
             )
             created.append(store)
-            store.start()
-        api_reach = endpoint(placement, front, bind_host, api_port, API_PORT)
+        api_reach = endpoint(placement, front, api_host, api_port, API_PORT)
         registry_reach = endpoint(placement, front, bind_host, registry_port, REGISTRY_PORT) if registry_port else ""
         api_state = ServiceState(
             name=api_name,
             env_var=api_spec.env_var,
-            host=bind_host,
+            host=api_host,
             port=api_port,
             container_id=str(front.id),
             kind="ecr-api",

@@ -112,7 +112,6 @@ def up(
             registry = fronted[name]
             return pool.submit(
                 start_ecr,
-                client,
                 (name, spec.services[name]),
                 (registry, spec.services[registry]) if registry else None,
                 lab=spec.id,

@@ -8,6 +8,8 @@ import secrets
 import socket
 import threading
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import bcrypt
@@ -90,6 +92,59 @@ def ensure_image(client: Any, image: str) -> None:
         raise ImageMissing(f"image {image} is not present and cannot be pulled") from exc
 
 
+@dataclass(frozen=True)
+class LabContainer:
+    """One container of a lab (or a class): labelled so that `status` and `down` find it."""
+
+    service: str
+    image: str
+    lab: str
+    instance: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    ports: Mapping[int, tuple[str, int]] = field(default_factory=dict)  # container port: (host address, port)
+    files: Mapping[str, bytes] = field(default_factory=dict)  # path in the container: content
+    network: str | None = None  # the network it is created on; or
+    network_mode: str | None = None  # e.g. container:ID, to share another container's network
+    entrypoint: Sequence[str] | None = None
+    command: Sequence[str] | None = None  # None: the image's
+
+    @property
+    def name(self) -> str:
+        return f"labcheck-{self.instance}-{self.service}"
+
+
+def start_container(spec: LabContainer) -> Any:
+    """Create, fill and start one lab container (the docker SDK's Container); removed again
+    when any of it fails, with PortInUse or EnvironmentError_ saying why."""
+    container = DockerContainer(spec.image).with_name(spec.name)
+    kwargs: dict[str, Any] = {
+        "labels": {LABEL_LAB: spec.lab, LABEL_INSTANCE: spec.instance, LABEL_SERVICE: spec.service},
+    }
+    if spec.network_mode:
+        kwargs["network_mode"] = spec.network_mode
+    elif spec.network:
+        kwargs["network"] = spec.network
+    if spec.entrypoint is not None:
+        kwargs["entrypoint"] = list(spec.entrypoint)
+    container.with_kwargs(**kwargs)
+    if spec.command is not None:
+        container.with_command(list(spec.command))
+    for inside, (address, port) in spec.ports.items():
+        # (ip, port) binds to that address only; testcontainers' own helper binds 0.0.0.0
+        container.ports[f"{inside}/tcp"] = (address, port)  # type: ignore[assignment]
+    for key, value in spec.env.items():
+        container.with_env(key, value)
+    for path, content in spec.files.items():
+        container.with_copy_into_container(content, path)
+    try:
+        container.start()
+    except Exception as exc:
+        _remove_quietly(container)
+        first_port = next(iter(spec.ports.values()), ("", 0))[1]
+        raise start_failure(exc, spec.service, first_port) from exc
+    return container.get_wrapped_container()
+
+
 def start_registry(
     name: str,
     spec: ServiceSpec,
@@ -110,32 +165,35 @@ def start_registry(
     the ECR stand-in's, started with its API by environment/ecr.py.)
     """
     require_free_port(bind_host, port, name)
-    container = (
-        DockerContainer(image)
-        .with_name(f"labcheck-{instance}-{name}")
-        .with_kwargs(labels={LABEL_LAB: lab, LABEL_INSTANCE: instance, LABEL_SERVICE: name}, network=placement.network)
-    )
-    # (ip, port) binds to that address only; testcontainers' own helper binds 0.0.0.0
-    container.ports["5000/tcp"] = (bind_host, port)  # type: ignore[assignment]
-    container.with_env("REGISTRY_STORAGE_DELETE_ENABLED", "true")
+    env = {"REGISTRY_STORAGE_DELETE_ENABLED": "true"}
+    files = {}
     username = password = None
     if spec.auth == "htpasswd" and spec.username:
         username, password = spec.username, secrets.token_urlsafe(18)
-        container.with_copy_into_container(htpasswd_line(username, password), HTPASSWD)
-        container.with_env("REGISTRY_AUTH", "htpasswd")
-        container.with_env("REGISTRY_AUTH_HTPASSWD_REALM", f"labcheck {name}")
-        container.with_env("REGISTRY_AUTH_HTPASSWD_PATH", HTPASSWD)
-    try:
-        container.start()
-    except Exception as exc:
-        _remove_quietly(container)
-        raise start_failure(exc, name, port) from exc
-    wrapped = container.get_wrapped_container()
+        files[HTPASSWD] = htpasswd_line(username, password)
+        env |= {
+            "REGISTRY_AUTH": "htpasswd",
+            "REGISTRY_AUTH_HTPASSWD_REALM": f"labcheck {name}",
+            "REGISTRY_AUTH_HTPASSWD_PATH": HTPASSWD,
+        }
+    wrapped = start_container(
+        LabContainer(
+            name,
+            image,
+            lab,
+            instance,
+            env=env,
+            ports={5000: (bind_host, port)},
+            files=files,
+            network=placement.network,
+        )
+    )
     try:
         reach = endpoint(placement, wrapped, bind_host, port)
         wait_ready(reach, wrapped)
     except BaseException:
-        _remove_quietly(container)
+        with contextlib.suppress(Exception):
+            wrapped.remove(force=True, v=True)
         raise
     return ServiceState(
         name=name,
