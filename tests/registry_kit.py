@@ -20,6 +20,7 @@ from labcheck.environment.services import free_port
 from labcheck.registry import media_types
 
 REGISTRY_IMAGE = "registry:2"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 BUSYBOX = "busybox:stable"
 
 
@@ -99,7 +100,7 @@ def push_image(http: httpx.Client, name: str, arch: str, label: str) -> dict[str
         {
             "schemaVersion": 2,
             "mediaType": media_types.OCI_MANIFEST,
-            "config": {"mediaType": media_types.OCI_CONFIG, **upload_blob(http, name, config)},
+            "config": {"mediaType": OCI_CONFIG, **upload_blob(http, name, config)},
             "layers": [
                 {
                     "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",

@@ -12,7 +12,7 @@ from obs_factory import CTX, HOSTS, obs, repo
 from labcheck.checks.base import named_tags
 from labcheck.checks.catalog import KINDS
 from labcheck.grading import evaluate
-from labcheck.observe.gather import merge
+from labcheck.observe.needs import merge
 from labcheck.observe.registry import RESOLVE_ALL_UP_TO, tags_to_resolve
 from labcheck.results import Status
 from labcheck.spec.model import LabSpec

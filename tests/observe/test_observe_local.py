@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from labcheck.observe.docker import logged_in_hosts
-from labcheck.observe.gather import merge
 from labcheck.observe.model import Unavailable, WorkspaceState
-from labcheck.observe.needs import Needs
+from labcheck.observe.needs import Needs, merge
 from labcheck.observe.workspace import observe_workspace
 
 

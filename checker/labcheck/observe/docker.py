@@ -5,15 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from labcheck import docker_host
 from labcheck.errors import DockerUnavailable
 from labcheck.observe.engine_api import EngineApi, EngineApiError
 from labcheck.observe.model import DockerState, LocalImage, Unavailable
-
-
-def docker_config_dir(override: str | None = None) -> Path:
-    """`override`, else $DOCKER_CONFIG, else ~/.docker: where `docker login` stores credentials."""
-    return Path(override) if override else docker_host.docker_config_dir()
 
 
 def logged_in_hosts(config_dir: Path) -> frozenset[str]:

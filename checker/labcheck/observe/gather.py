@@ -8,9 +8,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from labcheck.docker_host import docker_config_dir
 from labcheck.ecr_api import AwsKeys, EcrApiError, login_password
 from labcheck.errors import LabcheckError
-from labcheck.observe.docker import docker_config_dir, observe_docker
+from labcheck.observe.docker import observe_docker
 from labcheck.observe.ecr import observe_ecr
 from labcheck.observe.engine_api import EngineApi
 from labcheck.observe.model import (
@@ -179,4 +180,8 @@ def _observe(client: RegistryClient, ref: RepoRef, needs: Needs) -> RepoState | 
 
 
 def _docker(engine: EngineApi | Unavailable, config: str | None) -> DockerState | Unavailable:
-    return engine if isinstance(engine, Unavailable) else observe_docker(engine, docker_config_dir(config))
+    return (
+        engine
+        if isinstance(engine, Unavailable)
+        else observe_docker(engine, Path(config) if config else docker_config_dir())
+    )

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from labcheck.docker_host import docker_config_dir as default_docker_config_dir
 from labcheck.errors import (
     RegistryAuthError,
     RegistryProtocolError,
@@ -241,7 +242,7 @@ def credentials_for(host: str, docker_config_dir: str | None = None) -> Credenti
     import docker.errors
 
     if docker_config_dir is None:
-        docker_config_dir = os.environ.get("DOCKER_CONFIG") or os.path.join(os.path.expanduser("~"), ".docker")
+        docker_config_dir = str(default_docker_config_dir())
     config_path = os.path.join(docker_config_dir, "config.json")
     # Checked here because the SDK would otherwise fall back to other files.
     if not os.path.isfile(config_path):

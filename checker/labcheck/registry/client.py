@@ -1,9 +1,9 @@
 """A read-only client for the Docker Registry HTTP API v2 / OCI distribution spec.
 
-It follows /work/shared/REGISTRY-NOTES.md: full Accept list on every manifest request, HEAD
-for digests, sha256 checked against what the registry claims, Basic and Bearer auth, bounded
-429 retries, bounded bodies. Every failure is a RegistryError; a missing tag or repository
-is an observation (None), not an error.
+It does what the best registry clients (crane, regctl, skopeo) do: the full Accept list on
+every manifest request, HEAD for digests, sha256 checked against what the registry claims,
+Basic and Bearer auth, bounded 429 retries, bounded bodies. Every failure is a
+RegistryError; a missing tag or repository is an observation (None), not an error.
 
 What a server can make it do is bounded: every request ends within its deadline (socket
 operations included, see http_transport), every body is streamed up to a cap, JSON is
@@ -66,7 +66,6 @@ _MAX_TAG_PAGES = 1000  # 1000 tags a page: a million tags is beyond any lab
 _MAX_AUTH_ROUNDS = 3
 _MAX_REDIRECTS = 5
 
-_Sent = tuple[str, str | None]  # (auth scheme, scope) of the Authorization we sent
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _NAME = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")

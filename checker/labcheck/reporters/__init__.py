@@ -20,6 +20,4 @@ def reporter_for(fmt: str, *, color: bool = False) -> Reporter:
     return TextReporter(color=color)
 
 
-FORMATS = ("text", "json", "junit")
-
-__all__ = ["FORMATS", "Reporter", "reporter_for"]
+__all__ = ["Reporter", "reporter_for"]
