@@ -7,18 +7,16 @@ import os
 import secrets
 import socket
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import bcrypt
-import httpx
 
 from labcheck.environment.placement import Placement, endpoint
+from labcheck.environment.readiness import container_exited, wait_until_ready
 from labcheck.environment.state import LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE, ServiceState
 from labcheck.errors import EnvironmentError_, ImageMissing, PortInUse
-from labcheck.http_transport import http_client
 from labcheck.spec.model import ServiceSpec
 
 # The reaper container (testcontainers/ryuk) cannot be pulled offline, and lab services must
@@ -31,7 +29,6 @@ os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 # cleanup that joins it) then waits forever. Seen in CI with `labcheck up` and SIGINT.
 from testcontainers.core.container import DockerContainer
 
-READY_TIMEOUT = 30.0
 HTPASSWD = "/auth/htpasswd"
 
 
@@ -237,23 +234,10 @@ def _remove_quietly(container: Any) -> None:
 
 def wait_ready(reach: str, container: Any) -> None:
     """Wait until the registry at `reach` (host:port) answers /v2/ (200, or 401 when it wants a login)."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    url = f"http://{reach}/v2/"
-    with http_client(timeout=2.0, deadline=2.0) as http:  # one client for every probe; no proxy
-        while time.monotonic() < deadline:
-            try:
-                if http.get(url).status_code in (200, 401):
-                    return
-            except httpx.HTTPError:
-                pass
-            container.reload()
-            if container.status == "exited":
-                logs = container.logs(tail=3).decode(errors="replace").strip()
-                raise EnvironmentError_(f"the registry at {reach} exited: {logs.splitlines()[-1] if logs else '?'}")
-            time.sleep(0.05)
-    raise EnvironmentError_(
-        f"the registry at {reach} did not answer /v2/ within {READY_TIMEOUT:.0f} s",
-        tip="`labcheck doctor` says how labcheck reaches lab containers from where it runs",
+    wait_until_ready(
+        f"the registry at {reach}",
+        lambda http: http.get(f"http://{reach}/v2/").status_code in (200, 401),
+        container_exited(container),
     )
 
 
