@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -27,6 +27,9 @@ from labcheck.environment.readiness import container_exited, wait_until_ready
 from labcheck.environment.services import LabContainer, require_free_port, start_container
 from labcheck.environment.state import DUMMY_AWS_KEYS, ServiceState
 from labcheck.spec.model import DEFAULT_TOKEN_LIFETIME, ECR_USER, ServiceSpec
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
 
 READY_TIMEOUT = 60.0  # moto imports much before it answers
 #: Ports inside the front container (published on the lab's ports) and on its loopback.
@@ -144,7 +147,7 @@ def start_ecr(
     return states
 
 
-def wait_ecr_ready(api: ServiceState, registry_reach: str, front: Any) -> None:
+def wait_ecr_ready(api: ServiceState, registry_reach: str, front: Container) -> None:
     """Wait until the API issues a login and (with a registry) the registry accepts it."""
     keys = AwsKeys.from_env(DUMMY_AWS_KEYS)
 

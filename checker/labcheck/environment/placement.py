@@ -21,9 +21,13 @@ import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from labcheck.environment.state import local_address
+
+if TYPE_CHECKING:
+    from docker import DockerClient
+    from docker.models.containers import Container
 
 DEFAULT_NETWORK = "bridge"
 _CONTAINER_ID = re.compile(r"/containers/([0-9a-f]{64})/")
@@ -90,7 +94,7 @@ def own_container_id() -> str | None:
     return found.group(1) if found else None
 
 
-def detect(client: Any) -> Placement:
+def detect(client: DockerClient) -> Placement:
     """Where this process runs relative to the engine `client` talks to."""
     import docker.errors
 
@@ -136,7 +140,7 @@ def _hostname() -> str | None:
         return None
 
 
-def endpoint(placement: Placement, container: Any, bind_host: str, port: int, container_port: int = 5000) -> str:
+def endpoint(placement: Placement, container: Container, bind_host: str, port: int, container_port: int = 5000) -> str:
     """host:port where labcheck reads a lab container that publishes `container_port` on bind_host:port."""
     if placement.join is None:
         return f"{local_address(bind_host)}:{port}"

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import httpx
 
 from labcheck.errors import EnvironmentError_
 from labcheck.http_transport import http_client
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
 
 READY_TIMEOUT = 30.0
 REACH_TIP = "`labcheck doctor` says how labcheck reaches lab containers from where it runs"
@@ -46,7 +49,7 @@ def wait_until_ready(
     raise error(f"{what} did not answer within {timeout:.0f} s", tip=tip)
 
 
-def container_exited(container: Any) -> Callable[[], str | None]:
+def container_exited(container: Container) -> Callable[[], str | None]:
     """For wait_until_ready: the last line of a container's log once it has exited."""
 
     def why() -> str | None:

@@ -9,7 +9,7 @@ import socket
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bcrypt
 
@@ -28,6 +28,10 @@ os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 # import lock held by the main thread, and a worker importing anything afterwards (and the
 # cleanup that joins it) then waits forever. Seen in CI with `labcheck up` and SIGINT.
 from testcontainers.core.container import DockerContainer
+
+if TYPE_CHECKING:
+    from docker import DockerClient
+    from docker.models.containers import Container
 
 HTPASSWD = "/auth/htpasswd"
 
@@ -74,7 +78,7 @@ def free_port(host: str = "127.0.0.1") -> int:
                 return port
 
 
-def ensure_image(client: Any, image: str) -> None:
+def ensure_image(client: DockerClient, image: str) -> None:
     """The image is present, or pulled; ImageMissing when neither works (offline machines)."""
     import docker.errors
 
@@ -110,7 +114,7 @@ class LabContainer:
         return f"labcheck-{self.instance}-{self.service}"
 
 
-def start_container(spec: LabContainer) -> Any:
+def start_container(spec: LabContainer) -> Container:
     """Create, fill and start one lab container (the docker SDK's Container); removed again
     when any of it fails, with PortInUse or EnvironmentError_ saying why."""
     container = DockerContainer(spec.image).with_name(spec.name)
@@ -232,7 +236,7 @@ def _remove_quietly(container: Any) -> None:
         pass
 
 
-def wait_ready(reach: str, container: Any) -> None:
+def wait_ready(reach: str, container: Container) -> None:
     """Wait until the registry at `reach` (host:port) answers /v2/ (200, or 401 when it wants a login)."""
     wait_until_ready(
         f"the registry at {reach}",
@@ -241,7 +245,7 @@ def wait_ready(reach: str, container: Any) -> None:
     )
 
 
-def remove_instance(client: Any, instance: str) -> list[str]:
+def remove_instance(client: DockerClient, instance: str) -> list[str]:
     """Remove every container (and its volumes) of a lab instance; their names."""
     import docker.errors
 
@@ -252,5 +256,5 @@ def remove_instance(client: Any, instance: str) -> list[str]:
     ):
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True, v=True)
-            removed.append(container.name)
+            removed.append(str(container.name))
     return removed
