@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     pass
 
 
+#: verify's solutions mostly wait on Docker and registries: a few at a time use two cores well
+DEFAULT_VERIFY_JOBS = 3
+
+
 def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     """`labcheck --version`: labcheck's version and each lab's."""
     if not value or ctx.resilient_parsing:
@@ -380,7 +384,15 @@ def hint(lab: str, exercise: str, level: int | None, solution: bool, instance: s
     metavar="N",
     help="Verify with N learners' values (learner-01 ... learner-N) instead of the defaults.",
 )
-def verify(lab: str, only: tuple[str, ...], seeds: int | None) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 16),
+    default=DEFAULT_VERIFY_JOBS,
+    show_default=True,
+    metavar="N",
+    help="Solutions verified side by side, each in a lab of its own.",
+)
+def verify(lab: str, only: tuple[str, ...], seeds: int | None, jobs: int) -> None:
     """Self-test: every check fails on an empty lab, passes on the reference, fails on each mistake."""
     from labcheck.errors import VerifyError
     from labcheck.session import load_lab
@@ -393,7 +405,7 @@ def verify(lab: str, only: tuple[str, ...], seeds: int | None) -> None:
         click.echo(printable_lines(line))  # problems quote check messages, registries' and git's text
 
     learners: list[str | None] = list(seed_learners(seeds)) if seeds else [None]
-    outcomes = verify_lab(spec, only=only, progress=progress, learners=learners)
+    outcomes = verify_lab(spec, only=only, progress=progress, learners=learners, jobs=jobs)
     bad = [o for o in outcomes if not o.ok]
     click.echo(f"{len(outcomes) - len(bad)} passed, {len(bad)} failed")
     if bad:
