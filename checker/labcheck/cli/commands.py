@@ -15,7 +15,7 @@ import click
 
 from labcheck import __version__
 from labcheck.cli.deadline import DEFAULT_RUN_TIMEOUT, time_limit
-from labcheck.cli.options import instance_option, learner_option, parse_ports, port_option
+from labcheck.cli.options import check_exposure, instance_option, learner_option, parse_ports, port_option
 
 if TYPE_CHECKING:
     pass
@@ -126,27 +126,23 @@ def list_cmd() -> None:
 def up(lab: str, ports: tuple[str, ...], image: str | None, bind_host: str, expose: bool, instance: str | None) -> None:
     """Start the lab's services (they run until `labcheck down`)."""
     from labcheck.environment.lab import up as lab_up
-    from labcheck.environment.placement import is_loopback_bind
-    from labcheck.errors import UsageError
+    from labcheck.http_transport import is_loopback
     from labcheck.session import load_lab
 
     spec = load_lab(lab)
-    if not is_loopback_bind(bind_host):
-        if not expose:
-            raise UsageError(
-                f"--host {bind_host} would publish the lab's registries beyond this machine",
-                tip="add --expose if that is what you want, or leave --host out (127.0.0.1)",
-            )
-        reachable = [
-            f"{name} ({'no login, deletes allowed' if svc.auth == 'none' else 'login required'})"
-            for name, svc in spec.services.items()
-            if svc.kind == "registry"
-        ]
-        click.echo(
-            f"labcheck: warning: --expose: on {bind_host} other machines reach {', '.join(reachable)}, "
-            "over plain HTTP; the ECR API stays on 127.0.0.1",
-            err=True,
-        )
+    reachable = [
+        f"{name} ({'no login, deletes allowed' if svc.auth == 'none' else 'login required'})"
+        for name, svc in spec.services.items()
+        if svc.kind == "registry"
+    ]
+    check_exposure(
+        bind_host,
+        expose,
+        what="the lab's registries",
+        reachable=", ".join(reachable),
+        stays="the ECR API",
+        tip="add --expose if that is what you want, or leave --host out (127.0.0.1)",
+    )
     result = lab_up(spec, instance=instance, ports=parse_ports(ports), image=image, bind_host=bind_host)
     name_opt = _instance_arg(spec.id, result.state.instance)
     verb = "already running" if result.already_running else "started"
@@ -155,7 +151,7 @@ def up(lab: str, ports: tuple[str, ...], image: str | None, bind_host: str, expo
         login = f"  login: {svc.username} (password: labcheck env {spec.id}{name_opt})" if svc.username else ""
         if svc.auth == "ecr-token":
             login = f"  login: {svc.username} (password: aws ecr get-login-password)"
-        where = svc.address if is_loopback_bind(svc.host) else f"{svc.address} (published on {svc.host})"
+        where = svc.address if is_loopback(svc.host) else f"{svc.address} (published on {svc.host})"
         click.echo(f"  {name:<10} {where:<16} {spec.services[name].description}{login}")
     click.echo(f'next: eval "$(labcheck env {spec.id}{name_opt})"')
 

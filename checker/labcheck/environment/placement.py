@@ -68,18 +68,6 @@ class Placement:
         )
 
 
-def is_loopback_bind(address: str) -> bool:
-    """True when publishing on `address` keeps a port on this machine (127.0.0.0/8, ::1, localhost)."""
-    import ipaddress
-
-    if address == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
 def in_container() -> bool:
     """True when this process runs in a container (Docker's or Podman's marker file)."""
     return any(marker.exists() for marker in _MARKERS)
