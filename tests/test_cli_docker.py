@@ -130,7 +130,7 @@ def test_interrupted_up_leaves_nothing_behind(env: dict[str, str], tmp_path: Pat
     while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     assert marker.read_text().split() == [str(proc.pid), "part7"], "labcheck up never reached its pause point"
-    assert len(set(labelled_containers()) - before) == 3  # registry, hub, the ECR data plane
+    assert len(set(labelled_containers()) - before) == 4  # registry, hub, the ECR front and its registry
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err

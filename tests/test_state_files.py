@@ -198,7 +198,7 @@ def test_a_failed_write_keeps_the_old_file_and_removes_its_temp_file(
 @pytest.mark.docker
 def test_down_removes_a_lab_whose_state_file_is_damaged(tmp_path: Path) -> None:
     """`services: []` in a running lab's state: every command says so in one line (exit 3),
-    and `down` still removes the lab's containers and its ECR stand-in process."""
+    and `down` still removes the lab's containers, the ECR stand-in's included."""
     from labcheck.environment.services import free_port
 
     env = {**os.environ, "LABCHECK_STATE_DIR": str(tmp_path / "state"), "NO_COLOR": "1"}
@@ -222,7 +222,6 @@ def test_down_removes_a_lab_whose_state_file_is_damaged(tmp_path: Path) -> None:
         up = lc("up", "part7", "--instance", instance, *ports)
         assert up.returncode == 0, up.stdout + up.stderr
         state = json.loads((tmp_path / "state" / f"{instance}.json").read_text())
-        moto = next(s for s in state["services"].values() if s["pid"])
         (tmp_path / "state" / f"{instance}.json").write_text(json.dumps({**state, "services": []}))
         env_cmd = lc("env", "part7", "--instance", instance)
         assert env_cmd.returncode == 3
@@ -231,7 +230,6 @@ def test_down_removes_a_lab_whose_state_file_is_damaged(tmp_path: Path) -> None:
         assert down.returncode == 0, down.stdout + down.stderr
         assert "removing the lab without it" in down.stderr and "removed" in down.stdout
         assert leftovers() == ""
-        assert not Path(f"/proc/{moto['pid']}").exists() or "Z" in Path(f"/proc/{moto['pid']}/stat").read_text()
         assert not (tmp_path / "state" / f"{instance}.json").exists()
     finally:
         if leftovers():

@@ -94,15 +94,14 @@ def local_tags() -> set[str]:
         }
 
 
-def remove_new_tags(state: LabState | None, before: set[str], *, hostless: bool = True) -> None:
+def remove_new_tags(state: LabState | None, before: set[str]) -> None:
     """Untag what the solution tagged for this lab: tags naming its registries (their ports are
-    its own), and (with `hostless`) new host-less tags in its users' namespaces
-    (`learner/my-app:v1.0.0`, a known mistake). Other new tags are left alone: the engine may
-    be someone's working copy."""
+    its own), and new host-less tags in its users' namespaces (`learner/my-app:v1.0.0`, a
+    known mistake). Other new tags are left alone: the engine may be someone's working copy."""
     if state is None:
         return
     ours = tuple(f"{s.address}/" for s in state.services.values())
-    users = tuple(f"{s.username}/" for s in state.services.values() if s.username) if hostless else ()
+    users = tuple(f"{s.username}/" for s in state.services.values() if s.username)
     _untag(
         lambda now: {t for t in now if t.startswith(ours)} | {t for t in now - before if users and t.startswith(users)}
     )
@@ -134,11 +133,15 @@ def verify_solution(
     progress: Callable[[str], None],
     learner: str | None = None,
     *,
-    hostless: bool = True,
+    untag_later: list[LabState] | None = None,
 ) -> SolutionOutcome:
     """Verify one solution in its own lab, with a learner's values; never leaves the lab running.
-    (`hostless`: untag its new host-less tags too; verify_lab does that once when solutions
-    run side by side, since one solution cannot tell its own from another's.)"""
+
+    Its images are untagged at once, or, with `untag_later`, by verify_lab once every solution
+    running beside it is done: removing an image's last tag removes its untagged parents too,
+    which a build running beside it may be using as its cache (a classic-builder build then
+    fails: "unknown parent image ID"), and one solution cannot tell its new host-less tags
+    from another's."""
     started = time.monotonic()
     instance = f"{spec.id}-verify-{secrets.token_hex(3)}"
     tmp = Path(tempfile.mkdtemp(prefix="labcheck-verify-"))
@@ -182,7 +185,10 @@ def verify_solution(
             solved = prepared.grade(sol.exercises, workspace=ws, docker_config=str(docker_config))
             problems += _compare_solved(solved, expected)
     finally:
-        remove_new_tags(state, before, hostless=hostless)
+        if untag_later is None:
+            remove_new_tags(state, before)
+        elif state is not None:
+            untag_later.append(state)
         down(instance)
         shutil.rmtree(tmp, ignore_errors=True)
     name = f"{sol.name}@{learner}" if learner else sol.name
@@ -215,13 +221,16 @@ def verify_lab(
     if jobs <= 1 or len(tasks) <= 1:
         return [verify_solution(spec, folder, sol, progress, learner) for sol, learner in tasks]
     before = local_tags()
-    users = tuple(f"{u}/" for svc in spec.services.values() if (u := svc.login_user))
+    labs: list[LabState] = []
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="labcheck-verify")
     try:
         futures = [
-            pool.submit(verify_solution, spec, folder, sol, progress, learner, hostless=False) for sol, learner in tasks
+            pool.submit(verify_solution, spec, folder, sol, progress, learner, untag_later=labs)
+            for sol, learner in tasks
         ]
         return [future.result() for future in futures]
     finally:  # on Ctrl-C: no new solution starts; those under way clean up after themselves
         pool.shutdown(wait=True, cancel_futures=True)
-        _untag(lambda now: _new_in(now - before, users))
+        ours = tuple(f"{svc.address}/" for state in labs for svc in state.services.values())
+        users = tuple({f"{svc.username}/" for state in labs for svc in state.services.values() if svc.username})
+        _untag(lambda now: {t for t in now if ours and t.startswith(ours)} | _new_in(now - before, users))

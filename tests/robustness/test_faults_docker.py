@@ -357,22 +357,29 @@ def test_up_twice_down_twice_and_two_labs_side_by_side(env: dict[str, str], inst
 
 
 def test_services_publish_on_loopback_unless_asked(env: dict[str, str], instance: str) -> None:
-    def host_ips(name: str) -> set[str]:
+    def host_ips(name: str) -> dict[str, set[str]]:
+        """The addresses each port is published on: the registries', and the ECR API's apart."""
         client = docker.from_env()
         try:
             found = client.containers.list(all=True, filters={"label": f"{LABEL_INSTANCE}={name}"})
             # (the ECR stand-in's store publishes nothing: it lives in its front's network namespace)
-            bindings = [c.attrs["HostConfig"]["PortBindings"] or {} for c in found]
-            return {b["HostIp"] for ports in bindings for binds in ports.values() for b in binds}
+            ips: dict[str, set[str]] = {"registries": set(), "ecr-api": set()}
+            for c in found:
+                api = c.labels.get("io.labcheck.service") == "ecr-api"
+                for port, binds in (c.attrs["HostConfig"]["PortBindings"] or {}).items():
+                    key = "ecr-api" if api and port == "5003/tcp" else "registries"
+                    ips[key] |= {b["HostIp"] for b in binds}
+            return ips
         finally:
             client.close()
 
     up(env, instance)
-    assert host_ips(instance) == {"127.0.0.1"}
+    assert host_ips(instance) == {"registries": {"127.0.0.1"}, "ecr-api": {"127.0.0.1"}}
     other = f"{instance}-h"
     try:
         _, _, done = up(env, other, "--host", "127.0.0.2")  # another address, still not the network
-        assert host_ips(other) == {"127.0.0.2"}
+        # the ECR API hands logins to anyone who asks: it stays on 127.0.0.1 whatever --host says
+        assert host_ips(other) == {"registries": {"127.0.0.2"}, "ecr-api": {"127.0.0.1"}}
         assert "127.0.0.2:" in done.stdout
     finally:
         lc(env, "down", "part7", "--instance", other)

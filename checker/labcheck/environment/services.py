@@ -121,10 +121,11 @@ def start_container(spec: LabContainer) -> Container:
     kwargs: dict[str, Any] = {
         "labels": {LABEL_LAB: spec.lab, LABEL_INSTANCE: spec.instance, LABEL_SERVICE: spec.service},
     }
+    # The network is always named, None included: with no `network` key at all, testcontainers
+    # guesses one (inside a container: that container's, e.g. host), which overrides network_mode.
+    kwargs["network"] = None if spec.network_mode else spec.network
     if spec.network_mode:
         kwargs["network_mode"] = spec.network_mode
-    elif spec.network:
-        kwargs["network"] = spec.network
     if spec.entrypoint is not None:
         kwargs["entrypoint"] = list(spec.entrypoint)
     container.with_kwargs(**kwargs)
