@@ -4,7 +4,9 @@ For each solution: a fresh lab on free ports, a fresh workspace and Docker confi
 user's CLI plugins, so that buildx builds as it does for the learner); grade empty (every
 check of the solution's exercises must fail: none may pass vacuously, none may error); run
 the script as a learner would; grade again and compare with what the solution declares.
-The lab and the images tagged for it are removed afterwards, whatever happens.
+The lab and the images tagged for it are removed afterwards, whatever happens. A solution
+whose exercises `require` what this engine cannot do (a multi-platform build on the classic
+image store) is skipped, saying why: it is neither run nor counted as passed.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from labcheck.docker_host import throwaway_docker_config
 from labcheck.environment.docker_client import docker_client
 from labcheck.environment.lab import down, up
 from labcheck.environment.state import LabState
-from labcheck.errors import UsageError
+from labcheck.errors import LabcheckError, UsageError
+from labcheck.observe.engine import lacking, observe_engine
+from labcheck.observe.engine_api import EngineApi
+from labcheck.observe.model import EngineState, Unavailable
 from labcheck.pause import pause_point
 from labcheck.results import LabResult, Status
 from labcheck.session import prepare
@@ -43,6 +48,7 @@ class SolutionOutcome:
     ok: bool
     problems: tuple[str, ...]
     seconds: float
+    skipped: str = ""  # why it was not run: this engine cannot do what its exercises require
 
 
 def _services_for(spec: LabSpec, sol: SolutionSpec) -> set[str]:
@@ -79,6 +85,26 @@ def _compare_solved(result: LabResult, fails: Mapping[str, str]) -> list[str]:
             elif c.status is not Status.PASS:
                 problems.append(f"{key} should pass but is {c.status.value}: {c.message} {c.hint}".rstrip())
     return problems
+
+
+def engine_skip(spec: LabSpec, sol: SolutionSpec, engine: EngineState | Unavailable | None) -> str | None:
+    """Why the solution cannot run on this engine (its exercises `require` what it lacks), or
+    None; an engine we could not ask runs it, and says why itself when it fails."""
+    required = [c for ex in spec.exercises if ex.id in sol.exercises for c in ex.requires]
+    if not required or not isinstance(engine, EngineState):
+        return None
+    return lacking(engine, required)
+
+
+def _engine(spec: LabSpec, solutions: Sequence[SolutionSpec]) -> EngineState | Unavailable | None:
+    """The engine's image store, asked once when a solution's exercises require something."""
+    if not any(ex.requires for ex in spec.exercises if any(ex.id in s.exercises for s in solutions)):
+        return None
+    try:
+        with EngineApi() as api:
+            return observe_engine(api)
+    except LabcheckError as exc:
+        return Unavailable(exc.message)
 
 
 def local_tags() -> set[str]:
@@ -194,4 +220,15 @@ def verify_lab(
     if unknown:
         raise UsageError(f"unknown solution {unknown[0]!r} (solutions: {', '.join(sorted(names))})")
     chosen = [s for s in manifest.solutions if not only or s.name in only]
-    return [verify_solution(spec, folder, sol, progress, learner) for learner in learners for sol in chosen]
+    engine = _engine(spec, chosen)
+    outcomes = []
+    for learner in learners:
+        for sol in chosen:
+            why = engine_skip(spec, sol, engine)
+            if why is None:
+                outcomes.append(verify_solution(spec, folder, sol, progress, learner))
+                continue
+            name = f"{sol.name}@{learner}" if learner else sol.name
+            progress(f"skip {name} ({sol.kind}: {', '.join(sol.exercises)}): not run on this engine: {why}")
+            outcomes.append(SolutionOutcome(name, True, (), 0.0, skipped=why))
+    return outcomes
