@@ -4,7 +4,7 @@ how to fix it, never failed; it is graded as usual where the engine can, or when
 from __future__ import annotations
 
 from labcheck.grading import evaluate
-from labcheck.observe.engine import ENABLE_CONTAINERD_STORE, engine_state, lacking
+from labcheck.observe.engine import ENABLE_CONTAINERD_STORE, engine_state, lacking, unsupported
 from labcheck.observe.model import (
     EngineState,
     Observations,
@@ -99,3 +99,11 @@ def test_lacking_names_each_capability_once_and_only_on_the_classic_store() -> N
     assert lacking(CLASSIC, []) is None
     reason = lacking(CLASSIC, ["multi-platform", "multi-platform"])
     assert reason is not None and reason.count("multi-platform images") == 1
+
+
+def test_unsupported_names_the_exercises_an_engine_cannot_do() -> None:
+    exercises = load_lab("part7").exercises
+    assert unsupported(exercises, CONTAINERD) == {}
+    left_out = unsupported(exercises, CLASSIC)
+    assert list(left_out) == ["multi-platform"]
+    assert left_out["multi-platform"] == lacking(CLASSIC, ["multi-platform"])

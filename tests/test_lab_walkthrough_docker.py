@@ -56,18 +56,19 @@ def labcheck(
 
 def test_the_instructions_verbatim_pass_every_check(lab: LabState, tmp_path: Path) -> None:
     # What a learner is told (`labcheck instructions`, the same text as the site's lab pages)...
-    shown = labcheck("instructions", "part7", "--instance", lab.instance)
+    shown = labcheck("instructions", "part7", "--instance", lab.instance, "--for-this-engine")
     assert shown.returncode == 0, shown.stderr
     sections = {m[1]: m[2] for m in EXERCISE.finditer(shown.stdout)}
     spec = load_lab("part7")
     assert list(sections) == [ex.id for ex in spec.exercises]
     # An exercise that needs what this engine cannot do (a multi-platform build on the classic
-    # image store) is not typed here: its commands would fail, and grading skips it, saying why.
+    # image store) is left out, saying why: its commands would fail, and grading skips it.
     cannot = set() if containerd_store() else {ex.id for ex in spec.exercises if ex.requires}
     assert cannot <= {"multi-platform"}
-    script = "\n".join(
-        block for ex_id, text in sections.items() if ex_id not in cannot for block in BASH_BLOCK.findall(text)
-    )
+    left_out = {ex_id for ex_id, text in sections.items() if "Left out: not on this engine:" in text}
+    assert left_out == cannot
+    assert all("```" not in sections[ex_id] and "classic image store" in sections[ex_id] for ex_id in cannot)
+    script = "\n".join(BASH_BLOCK.findall(shown.stdout))
     assert script.count("docker push") >= 14  # the lesson's pushes, not a summary
 
     # ...typed verbatim, in order, in a fresh workspace, with the variables `labcheck env` gives...

@@ -28,8 +28,7 @@ from labcheck.environment.docker_client import docker_client
 from labcheck.environment.lab import down, up
 from labcheck.environment.state import LabState
 from labcheck.errors import LabcheckError, UsageError
-from labcheck.observe.engine import lacking, observe_engine
-from labcheck.observe.engine_api import EngineApi
+from labcheck.observe.engine import current_engine, lacking
 from labcheck.observe.model import EngineState, Unavailable
 from labcheck.pause import pause_point
 from labcheck.results import LabResult, Status
@@ -101,8 +100,7 @@ def _engine(spec: LabSpec, solutions: Sequence[SolutionSpec]) -> EngineState | U
     if not any(ex.requires for ex in spec.exercises if any(ex.id in s.exercises for s in solutions)):
         return None
     try:
-        with EngineApi() as api:
-            return observe_engine(api)
+        return current_engine()
     except LabcheckError as exc:
         return Unavailable(exc.message)
 

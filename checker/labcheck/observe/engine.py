@@ -8,13 +8,13 @@ fix, never failed: the learner did nothing wrong. `labcheck doctor` reports the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from labcheck.errors import DockerUnavailable
 from labcheck.observe.engine_api import EngineApi, EngineApiError
 from labcheck.observe.model import EngineState, Unavailable
-from labcheck.spec.model import Capability
+from labcheck.spec.model import Capability, ExerciseSpec
 
 #: The /info DriverStatus `driver-type` of an engine whose images are in containerd.
 CONTAINERD_STORE = "io.containerd.snapshotter.v1"
@@ -51,6 +51,20 @@ def observe_engine(api: EngineApi) -> EngineState | Unavailable:
         return Unavailable(exc.message)
     except EngineApiError as exc:
         return Unavailable(f"cannot read the Docker daemon's configuration: {exc}")
+
+
+def current_engine() -> EngineState:
+    """The engine the docker CLI uses, asked once; DockerUnavailable when it cannot be asked."""
+    with EngineApi() as api:
+        try:
+            return engine_state(api.info())
+        except EngineApiError as exc:
+            raise DockerUnavailable(f"cannot read the Docker daemon's configuration: {exc}") from exc
+
+
+def unsupported(exercises: Sequence[ExerciseSpec], engine: EngineState) -> dict[str, str]:
+    """The exercises `engine` cannot do (what they require, it lacks), each with why and the fix."""
+    return {ex.id: why for ex in exercises if ex.requires and (why := lacking(engine, ex.requires))}
 
 
 def lacking(engine: EngineState, capabilities: Iterable[Capability]) -> str | None:
