@@ -27,6 +27,7 @@ $(BIN)/labcheck: pyproject.toml
 	@touch $@
 
 engine:
+	@scripts/ensure-tools
 	@scripts/ensure-docker
 	@scripts/offline-images
 

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from labcheck.environment.lab import down, up
 from labcheck.environment.state import LabState
 from labcheck.errors import LabcheckError, UsageError
 from labcheck.observe.engine import current_engine, lacking
+from labcheck.observe.engine_api import EngineApi
 from labcheck.observe.model import EngineState, Unavailable
 from labcheck.pause import pause_point
 from labcheck.results import LabResult, Status
@@ -106,29 +108,38 @@ def _engine(spec: LabSpec, solutions: Sequence[SolutionSpec]) -> EngineState | U
 
 
 def local_tags() -> set[str]:
-    """Every tag the local daemon holds."""
-    client = docker_client()
-    try:
-        return {tag for image in client.images.list() for tag in image.tags}
-    finally:
-        client.close()
+    """Every tag the local daemon holds (one listing: images removed meanwhile do not matter)."""
+    with EngineApi() as engine:
+        return {
+            tag
+            for image in engine.images()
+            for tag in image.get("RepoTags") or ()
+            if isinstance(tag, str) and tag != "<none>:<none>"
+        }
 
 
-def remove_new_tags(state: LabState | None, before: set[str]) -> None:
+def remove_new_tags(state: LabState | None, before: set[str], *, hostless: bool = True) -> None:
     """Untag what the solution tagged for this lab: tags naming its registries (their ports are
-    its own), and new host-less tags in its users' namespaces (`learner/my-app:v1.0.0`, a
-    known mistake). Other new tags are left alone: the engine may be someone's working copy."""
+    its own), and (with `hostless`) new host-less tags in its users' namespaces
+    (`learner/my-app:v1.0.0`, a known mistake). Other new tags are left alone: the engine may
+    be someone's working copy."""
     if state is None:
         return
     ours = tuple(f"{s.address}/" for s in state.services.values())
-    hostless = tuple(f"{s.username}/" for s in state.services.values() if s.username)
+    users = tuple(f"{s.username}/" for s in state.services.values() if s.username) if hostless else ()
+    _untag(
+        lambda now: {t for t in now if t.startswith(ours)} | {t for t in now - before if users and t.startswith(users)}
+    )
+
+
+def _new_in(tags: set[str], namespaces: tuple[str, ...]) -> set[str]:
+    return {t for t in tags if namespaces and t.startswith(namespaces)}
+
+
+def _untag(doomed: Callable[[set[str]], set[str]]) -> None:
     client = docker_client()
     try:
-        now = local_tags()
-        doomed = {t for t in now if t.startswith(ours)} | {
-            t for t in now - before if hostless and t.startswith(hostless)
-        }
-        for tag in sorted(doomed):
+        for tag in sorted(doomed(local_tags())):
             with contextlib.suppress(Exception):  # already gone, or in use: nothing to undo
                 client.images.remove(tag, force=True)
     finally:
@@ -146,8 +157,12 @@ def verify_solution(
     sol: SolutionSpec,
     progress: Callable[[str], None],
     learner: str | None = None,
+    *,
+    hostless: bool = True,
 ) -> SolutionOutcome:
-    """Verify one solution in its own lab, with a learner's values; never leaves the lab running."""
+    """Verify one solution in its own lab, with a learner's values; never leaves the lab running.
+    (`hostless`: untag its new host-less tags too; verify_lab does that once when solutions
+    run side by side, since one solution cannot tell its own from another's.)"""
     started = time.monotonic()
     instance = f"{spec.id}-verify-{secrets.token_hex(3)}"
     tmp = Path(tempfile.mkdtemp(prefix="labcheck-verify-"))
@@ -191,7 +206,7 @@ def verify_solution(
             solved = prepared.grade(sol.exercises, workspace=ws, docker_config=str(docker_config))
             problems += _compare_solved(solved, expected)
     finally:
-        remove_new_tags(state, before)
+        remove_new_tags(state, before, hostless=hostless)
         down(instance)
         shutil.rmtree(tmp, ignore_errors=True)
     name = f"{sol.name}@{learner}" if learner else sol.name
@@ -210,8 +225,10 @@ def verify_lab(
     only: Sequence[str] = (),
     progress: Callable[[str], None] = lambda _: None,
     learners: Sequence[str | None] = (None,),
+    jobs: int = 1,
 ) -> list[SolutionOutcome]:
-    """Verify every solution of the lab (or only those named), once per learner's values."""
+    """Verify every solution of the lab (or only those named), once per learner's values,
+    `jobs` at a time: each in a lab of its own on free ports, so they do not meet."""
     folder, manifest = load_solutions(spec)
     names = {s.name for s in manifest.solutions}
     unknown = [n for n in only if n not in names]
@@ -219,14 +236,26 @@ def verify_lab(
         raise UsageError(f"unknown solution {unknown[0]!r} (solutions: {', '.join(sorted(names))})")
     chosen = [s for s in manifest.solutions if not only or s.name in only]
     engine = _engine(spec, chosen)
-    outcomes = []
-    for learner in learners:
-        for sol in chosen:
-            why = engine_skip(spec, sol, engine)
-            if why is None:
-                outcomes.append(verify_solution(spec, folder, sol, progress, learner))
-                continue
-            name = f"{sol.name}@{learner}" if learner else sol.name
-            progress(f"skip {name} ({sol.kind}: {', '.join(sol.exercises)}): not run on this engine: {why}")
-            outcomes.append(SolutionOutcome(name, True, (), 0.0, skipped=why))
-    return outcomes
+    skips = {sol.name: why for sol in chosen if (why := engine_skip(spec, sol, engine)) is not None}
+    skipped = [_skipped(s, learner, skips[s.name], progress) for learner in learners for s in chosen if s.name in skips]
+    tasks = [(sol, learner) for learner in learners for sol in chosen if sol.name not in skips]
+    if jobs <= 1 or len(tasks) <= 1:
+        return [verify_solution(spec, folder, sol, progress, learner) for sol, learner in tasks] + skipped
+    before = local_tags()
+    users = tuple(f"{u}/" for svc in spec.services.values() if (u := svc.login_user))
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="labcheck-verify")
+    try:
+        futures = [
+            pool.submit(verify_solution, spec, folder, sol, progress, learner, hostless=False) for sol, learner in tasks
+        ]
+        return [future.result() for future in futures] + skipped
+    finally:  # on Ctrl-C: no new solution starts; those under way clean up after themselves
+        pool.shutdown(wait=True, cancel_futures=True)
+        _untag(lambda now: _new_in(now - before, users))
+
+
+def _skipped(sol: SolutionSpec, learner: str | None, why: str, progress: Callable[[str], None]) -> SolutionOutcome:
+    """A solution not run on this engine, and the line that says why."""
+    name = f"{sol.name}@{learner}" if learner else sol.name
+    progress(f"skip {name} ({sol.kind}: {', '.join(sol.exercises)}): not run on this engine: {why}")
+    return SolutionOutcome(name, True, (), 0.0, skipped=why)

@@ -29,11 +29,15 @@ class EcrRepositoryArgs(Args):
     repository: str = Field(pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")
 
 
-def _repository(ecr: EcrState, args: EcrRepositoryArgs, ctx: Context) -> Repository | Outcome:
-    """The repository, or the fail Outcome saying how to create it."""
+def _repository(obs: Observations, args: EcrRepositoryArgs, ctx: Context) -> tuple[EcrState, Repository] | Outcome:
+    """The ECR API's state and the repository, or the Outcome saying why not: an error when the
+    API could not be read, a fail with how to create the repository when it does not exist."""
+    ecr = ecr_state(obs, args.service)
+    if isinstance(ecr, Outcome):
+        return ecr
     repo = ecr.repositories.get(args.repository)
     if repo is not None:
-        return repo
+        return ecr, repo
     known = ", ".join(sorted(ecr.repositories)) or "none"
     return Outcome.failed(
         f"the ECR API has no repository {args.repository} (repositories: {known})",
@@ -42,42 +46,39 @@ def _repository(ecr: EcrState, args: EcrRepositoryArgs, ctx: Context) -> Reposit
     )
 
 
-class EcrRepository(CheckKind[EcrRepositoryArgs]):
-    """The ECR API has the repository."""
+class _RepositorySetting(CheckKind[EcrRepositoryArgs]):
+    """A kind about one repository as the ECR API describes it."""
 
-    name = "ecr_repository"
     args_model = EcrRepositoryArgs
 
     def needs(self, args: EcrRepositoryArgs) -> Needs:
         return Needs(ecr_apis=frozenset([args.service]))
 
+
+class EcrRepository(_RepositorySetting):
+    """The ECR API has the repository."""
+
+    name = "ecr_repository"
+
     def evaluate(self, args: EcrRepositoryArgs, obs: Observations, ctx: Context) -> Outcome:
-        ecr = ecr_state(obs, args.service)
-        if isinstance(ecr, Outcome):
-            return ecr
-        repo = _repository(ecr, args, ctx)
-        if isinstance(repo, Outcome):
-            return repo
+        found = _repository(obs, args, ctx)
+        if isinstance(found, Outcome):
+            return found
+        ecr, repo = found
         evidence = {"created": _when(repo.created)}
         return Outcome.passed(f"the ECR repository {args.repository} exists in {ecr.endpoint}", evidence)
 
 
-class EcrImmutableTags(CheckKind[EcrRepositoryArgs]):
+class EcrImmutableTags(_RepositorySetting):
     """The repository's tags are immutable: a pushed version can never be overwritten."""
 
     name = "ecr_immutable_tags"
-    args_model = EcrRepositoryArgs
-
-    def needs(self, args: EcrRepositoryArgs) -> Needs:
-        return Needs(ecr_apis=frozenset([args.service]))
 
     def evaluate(self, args: EcrRepositoryArgs, obs: Observations, ctx: Context) -> Outcome:
-        ecr = ecr_state(obs, args.service)
-        if isinstance(ecr, Outcome):
-            return ecr
-        repo = _repository(ecr, args, ctx)
-        if isinstance(repo, Outcome):
-            return repo
+        found = _repository(obs, args, ctx)
+        if isinstance(found, Outcome):
+            return found
+        _ecr, repo = found
         evidence = {"imageTagMutability": repo.tag_mutability}
         if repo.tag_mutability == "IMMUTABLE":
             return Outcome.passed(f"{args.repository}'s tags are immutable", evidence)
@@ -90,22 +91,16 @@ class EcrImmutableTags(CheckKind[EcrRepositoryArgs]):
         )
 
 
-class EcrScanOnPush(CheckKind[EcrRepositoryArgs]):
+class EcrScanOnPush(_RepositorySetting):
     """ECR scans every image pushed to the repository."""
 
     name = "ecr_scan_on_push"
-    args_model = EcrRepositoryArgs
-
-    def needs(self, args: EcrRepositoryArgs) -> Needs:
-        return Needs(ecr_apis=frozenset([args.service]))
 
     def evaluate(self, args: EcrRepositoryArgs, obs: Observations, ctx: Context) -> Outcome:
-        ecr = ecr_state(obs, args.service)
-        if isinstance(ecr, Outcome):
-            return ecr
-        repo = _repository(ecr, args, ctx)
-        if isinstance(repo, Outcome):
-            return repo
+        found = _repository(obs, args, ctx)
+        if isinstance(found, Outcome):
+            return found
+        _ecr, repo = found
         evidence = {"scanOnPush": str(repo.scan_on_push).lower()}
         if repo.scan_on_push:
             return Outcome.passed(f"{args.repository} scans images on push", evidence)
@@ -154,12 +149,10 @@ class EcrLifecyclePolicy(CheckKind[EcrLifecycleArgs]):
         return Needs(ecr_policies=frozenset([(args.service, args.repository)]))
 
     def evaluate(self, args: EcrLifecycleArgs, obs: Observations, ctx: Context) -> Outcome:
-        ecr = ecr_state(obs, args.service)
-        if isinstance(ecr, Outcome):
-            return ecr
-        repo = _repository(ecr, args, ctx)
-        if isinstance(repo, Outcome):
-            return repo
+        found = _repository(obs, args, ctx)
+        if isinstance(found, Outcome):
+            return found
+        ecr, _repo = found
         if args.repository not in ecr.lifecycle_policies:
             return Outcome.errored(f"the lifecycle policy of {args.repository} was not observed (a labcheck bug)")
         put = (

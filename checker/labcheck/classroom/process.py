@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
 from labcheck.environment.host_process import alive, last_line, owned_by, spawn, stop
+from labcheck.environment.readiness import wait_until_ready
 from labcheck.errors import ClassError
-from labcheck.http_transport import http_client
 
 READY_TIMEOUT = 20.0
 
@@ -43,18 +40,14 @@ def start_token_server(config: Path, log: Path, probe_url: str) -> tuple[int, tu
 
 
 def _wait_healthy(proc: subprocess.Popen[bytes], command: tuple[str, ...], log: Path, probe_url: str) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    with http_client(timeout=1.0, deadline=1.0) as http:  # one client for every probe; no proxy
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise ClassError(f"the token server exited: {last_line(log)}", tip=f"see {log}")
-            try:
-                if http.get(probe_url).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-    raise ClassError(f"the token server did not answer {probe_url} within {READY_TIMEOUT:.0f} s")
+    wait_until_ready(
+        "the token server",
+        lambda http: http.get(probe_url).status_code == 200,
+        lambda: None if proc.poll() is None else last_line(log),
+        timeout=READY_TIMEOUT,
+        tip=f"see {log}",
+        error=ClassError,
+    )
 
 
 def stop_orphans(folder: Path) -> list[str]:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from labcheck.cli.options import check_exposure
+
 _output_dir = click.option(
     "--output-dir",
     type=click.Path(path_type=Path, file_okay=False),
@@ -82,22 +84,17 @@ def up(
     from labcheck.classroom.cards import card_text, cards, cards_html
     from labcheck.classroom.environment import class_up
     from labcheck.classroom.roster import read_roster
-    from labcheck.environment.placement import is_loopback_bind
-    from labcheck.errors import UsageError
     from labcheck.session import load_lab
 
     spec = load_lab(lab)
-    if not is_loopback_bind(host):
-        if not expose:
-            raise UsageError(
-                f"--host {host} would publish the class registry beyond this machine",
-                tip="add --expose (with a TLS proxy in front: README, TLS for learners), or leave --host out",
-            )
-        click.echo(
-            f"labcheck: warning: --expose: on {host} other machines reach the class registry over plain HTTP "
-            "(login required); the token server stays on 127.0.0.1",
-            err=True,
-        )
+    check_exposure(
+        host,
+        expose,
+        what="the class registry",
+        reachable="the class registry (login required)",
+        stays="the token server",
+        tip="add --expose (with a TLS proxy in front: README, TLS for learners), or leave --host out",
+    )
     learners = read_roster(roster)  # a bad roster stops here, before anything starts
     state = class_up(
         spec,

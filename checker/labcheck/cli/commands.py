@@ -15,10 +15,14 @@ import click
 
 from labcheck import __version__
 from labcheck.cli.deadline import DEFAULT_RUN_TIMEOUT, time_limit
-from labcheck.cli.options import instance_option, learner_option, parse_ports, port_option
+from labcheck.cli.options import check_exposure, instance_option, learner_option, parse_ports, port_option
 
 if TYPE_CHECKING:
     pass
+
+
+#: verify's solutions mostly wait on Docker and registries: a few at a time use two cores well
+DEFAULT_VERIFY_JOBS = 3
 
 
 def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -122,27 +126,23 @@ def list_cmd() -> None:
 def up(lab: str, ports: tuple[str, ...], image: str | None, bind_host: str, expose: bool, instance: str | None) -> None:
     """Start the lab's services (they run until `labcheck down`)."""
     from labcheck.environment.lab import up as lab_up
-    from labcheck.environment.placement import is_loopback_bind
-    from labcheck.errors import UsageError
+    from labcheck.http_transport import is_loopback
     from labcheck.session import load_lab
 
     spec = load_lab(lab)
-    if not is_loopback_bind(bind_host):
-        if not expose:
-            raise UsageError(
-                f"--host {bind_host} would publish the lab's registries beyond this machine",
-                tip="add --expose if that is what you want, or leave --host out (127.0.0.1)",
-            )
-        reachable = [
-            f"{name} ({'no login, deletes allowed' if svc.auth == 'none' else 'login required'})"
-            for name, svc in spec.services.items()
-            if svc.kind == "registry"
-        ]
-        click.echo(
-            f"labcheck: warning: --expose: on {bind_host} other machines reach {', '.join(reachable)}, "
-            "over plain HTTP; the ECR API stays on 127.0.0.1",
-            err=True,
-        )
+    reachable = [
+        f"{name} ({'no login, deletes allowed' if svc.auth == 'none' else 'login required'})"
+        for name, svc in spec.services.items()
+        if svc.kind == "registry"
+    ]
+    check_exposure(
+        bind_host,
+        expose,
+        what="the lab's registries",
+        reachable=", ".join(reachable),
+        stays="the ECR API",
+        tip="add --expose if that is what you want, or leave --host out (127.0.0.1)",
+    )
     result = lab_up(spec, instance=instance, ports=parse_ports(ports), image=image, bind_host=bind_host)
     name_opt = _instance_arg(spec.id, result.state.instance)
     verb = "already running" if result.already_running else "started"
@@ -151,7 +151,7 @@ def up(lab: str, ports: tuple[str, ...], image: str | None, bind_host: str, expo
         login = f"  login: {svc.username} (password: labcheck env {spec.id}{name_opt})" if svc.username else ""
         if svc.auth == "ecr-token":
             login = f"  login: {svc.username} (password: aws ecr get-login-password)"
-        where = svc.address if is_loopback_bind(svc.host) else f"{svc.address} (published on {svc.host})"
+        where = svc.address if is_loopback(svc.host) else f"{svc.address} (published on {svc.host})"
         click.echo(f"  {name:<10} {where:<16} {spec.services[name].description}{login}")
     click.echo(f'next: eval "$(labcheck env {spec.id}{name_opt})"')
 
@@ -380,7 +380,15 @@ def hint(lab: str, exercise: str, level: int | None, solution: bool, instance: s
     metavar="N",
     help="Verify with N learners' values (learner-01 ... learner-N) instead of the defaults.",
 )
-def verify(lab: str, only: tuple[str, ...], seeds: int | None) -> None:
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 16),
+    default=DEFAULT_VERIFY_JOBS,
+    show_default=True,
+    metavar="N",
+    help="Solutions verified side by side, each in a lab of its own.",
+)
+def verify(lab: str, only: tuple[str, ...], seeds: int | None, jobs: int) -> None:
     """Self-test: every check fails on an empty lab, passes on the reference, fails on each mistake."""
     from labcheck.errors import VerifyError
     from labcheck.session import load_lab
@@ -393,7 +401,7 @@ def verify(lab: str, only: tuple[str, ...], seeds: int | None) -> None:
         click.echo(printable_lines(line))  # problems quote check messages, registries' and git's text
 
     learners: list[str | None] = list(seed_learners(seeds)) if seeds else [None]
-    outcomes = verify_lab(spec, only=only, progress=progress, learners=learners)
+    outcomes = verify_lab(spec, only=only, progress=progress, learners=learners, jobs=jobs)
     bad = [o for o in outcomes if not o.ok]
     skipped = [o for o in outcomes if o.skipped]
     summary = f"{len(outcomes) - len(bad) - len(skipped)} passed, {len(bad)} failed"

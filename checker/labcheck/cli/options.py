@@ -36,3 +36,20 @@ instance_option = click.option(
     metavar="NAME",
     help="Lab instance (default: the lab's id); run several copies of a lab side by side.",
 )
+
+
+def check_exposure(host: str, expose: bool, *, what: str, reachable: str, stays: str, tip: str) -> None:
+    """A --host beyond loopback needs --expose (UsageError otherwise), and then a warning that
+    names what other machines reach (`reachable`) and what stays on 127.0.0.1 (`stays`)."""
+    from labcheck.errors import UsageError
+    from labcheck.http_transport import is_loopback
+
+    if is_loopback(host):
+        return
+    if not expose:
+        raise UsageError(f"--host {host} would publish {what} beyond this machine", tip=tip)
+    click.echo(
+        f"labcheck: warning: --expose: on {host} other machines reach {reachable}, over plain HTTP; "
+        f"{stays} stays on 127.0.0.1",
+        err=True,
+    )

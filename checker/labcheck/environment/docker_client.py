@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from labcheck.docker_host import export_docker_host, require_socket
 from labcheck.errors import DockerUnavailable
 
+if TYPE_CHECKING:
+    from docker import DockerClient
 
-def docker_client() -> Any:
+
+def docker_client() -> DockerClient:
     """A docker SDK client that has answered a ping, or DockerUnavailable."""
     import docker
 

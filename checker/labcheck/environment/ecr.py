@@ -16,21 +16,22 @@ was a host process), and its login tokens are signed with a key it makes at star
 from __future__ import annotations
 
 import contextlib
-import time
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from labcheck.ecr_api import AwsKeys, EcrApiError, login_password
 from labcheck.environment.placement import Placement, endpoint
+from labcheck.environment.readiness import container_exited, wait_until_ready
 from labcheck.environment.services import LabContainer, require_free_port, start_container
 from labcheck.environment.state import DUMMY_AWS_KEYS, ServiceState
-from labcheck.errors import EnvironmentError_
-from labcheck.http_transport import SchemeTransport
 from labcheck.spec.model import DEFAULT_TOKEN_LIFETIME, ECR_USER, ServiceSpec
 
-READY_TIMEOUT = 60.0
+if TYPE_CHECKING:
+    from docker.models.containers import Container
+
+READY_TIMEOUT = 60.0  # moto imports much before it answers
 #: Ports inside the front container (published on the lab's ports) and on its loopback.
 API_PORT = 5003
 REGISTRY_PORT = 5000
@@ -146,29 +147,17 @@ def start_ecr(
     return states
 
 
-def wait_ecr_ready(api: ServiceState, registry_reach: str, front: Any) -> None:
+def wait_ecr_ready(api: ServiceState, registry_reach: str, front: Container) -> None:
     """Wait until the API issues a login and (with a registry) the registry accepts it."""
-    deadline = time.monotonic() + READY_TIMEOUT
     keys = AwsKeys.from_env(DUMMY_AWS_KEYS)
-    with httpx.Client(timeout=2.0, transport=SchemeTransport()) as http:
-        while time.monotonic() < deadline:
-            try:
-                password = login_password(f"http://{api.reach}", api.region or "us-east-1", keys, timeout=2.0)
-                if not registry_reach:
-                    return
-                if http.get(f"http://{registry_reach}/v2/", auth=(ECR_USER, password)).status_code == 200:
-                    return
-            except (EcrApiError, httpx.HTTPError):
-                pass
-            front.reload()
-            if front.status == "exited":
-                logs = front.logs(tail=3).decode(errors="replace").strip()
-                raise EnvironmentError_(
-                    f"the ECR stand-in exited: {logs.splitlines()[-1] if logs else '?'}",
-                    tip=f"its output: docker logs {front.name}",
-                )
-            time.sleep(0.05)
-    raise EnvironmentError_(
-        f"the ECR stand-in at {api.reach} did not answer within {READY_TIMEOUT:.0f} s",
-        tip="`labcheck doctor` says how labcheck reaches lab containers from where it runs",
-    )
+
+    def ready(http: httpx.Client) -> bool:
+        try:
+            password = login_password(f"http://{api.reach}", api.region or "us-east-1", keys, timeout=2.0)
+        except EcrApiError:
+            return False
+        return (
+            not registry_reach or http.get(f"http://{registry_reach}/v2/", auth=(ECR_USER, password)).status_code == 200
+        )
+
+    wait_until_ready(f"the ECR stand-in at {api.reach}", ready, container_exited(front), timeout=READY_TIMEOUT)

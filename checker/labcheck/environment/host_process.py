@@ -1,8 +1,9 @@
-"""Detached host processes (the ECR API stand-in, the workshop token server).
+"""Detached host processes (the workshop's token server).
 
-No Python image can be pulled or built offline, so these services run on the host, each in
-its own session: a Ctrl-C meant for labcheck does not reach them. They are stopped by pid,
-only after checking that the pid still runs the command line we started (pids are reused).
+The token server runs on the instructor's host, in its own session: a Ctrl-C meant for
+labcheck does not reach it. It is stopped by pid, only after checking that the pid still runs
+the command line we started (pids are reused). psutil reads processes the same way on Linux,
+macOS and Windows (no /proc there).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import subprocess
 import time
 from collections.abc import Mapping
 from pathlib import Path
+
+import psutil
 
 STOP_TIMEOUT = 5.0
 
@@ -39,7 +42,8 @@ def spawn(
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=os.name == "posix",
+            creationflags=getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0),  # Windows: away from Ctrl-C
             env=dict(env) if env is not None else None,
             cwd="/",
         )
@@ -56,13 +60,12 @@ def last_line(log: Path) -> str:
 def cmdline(pid: int) -> tuple[str, ...] | None:
     """The live (not zombie) pid's command line, or None."""
     try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None  # a zombie has finished
+        return tuple(process.cmdline())
+    except (psutil.Error, OSError):
         return None
-    if stat.rpartition(")")[2].split()[:1] == ["Z"]:
-        return None  # a zombie has finished
-    return tuple(part.decode(errors="replace") for part in raw.split(b"\0") if part)
 
 
 def alive(pid: int | None, command: tuple[str, ...] | None) -> bool:
@@ -75,34 +78,44 @@ def stop(pid: int | None, command: tuple[str, ...] | None) -> bool:
     if pid is None or not alive(pid, command):
         _reap(pid)
         return False
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signal.SIGTERM)  # its own session: the group id is its pid
+    _signal_group(pid, kill=False)
     deadline = time.monotonic() + STOP_TIMEOUT
     while time.monotonic() < deadline and alive(pid, command):
         _reap(pid, wait=False)
         time.sleep(0.05)
     if alive(pid, command):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
+        _signal_group(pid, kill=True)
     _reap(pid)
     return True
+
+
+def _signal_group(pid: int, *, kill: bool) -> None:
+    """SIGTERM (or SIGKILL) to the process and everything it started: its own session's group
+    on POSIX; on Windows, which has no process groups, its process tree."""
+    if hasattr(os, "killpg"):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL if kill else signal.SIGTERM)  # the group id is its pid
+        return
+    with contextlib.suppress(psutil.Error):
+        process = psutil.Process(pid)
+        for each in [*process.children(recursive=True), process]:
+            with contextlib.suppress(psutil.Error):
+                each.kill() if kill else each.terminate()
 
 
 def owned_by(owner: str) -> list[tuple[int, tuple[str, ...]]]:
     """(pid, command line) of every live process spawned for `owner`: for a `down` whose state
     file is gone (another LABCHECK_STATE_DIR, a deleted directory), so nothing keeps running."""
-    marker = f"{OWNER_VAR}={owner}".encode()
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for process in psutil.process_iter():
         try:
-            environ = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:  # gone meanwhile, or not ours to read
+            if process.environ().get(OWNER_VAR) != owner:
+                continue
+        except (psutil.Error, OSError):  # gone meanwhile, or not ours to read
             continue
-        command = cmdline(int(entry.name)) if marker in environ else None
+        command = cmdline(process.pid)
         if command:
-            found.append((int(entry.name), command))
+            found.append((process.pid, command))
     return found
 
 

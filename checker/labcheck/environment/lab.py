@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from labcheck.environment.docker_client import docker_client
 from labcheck.environment.ecr import start_ecr, wait_ecr_ready
@@ -29,6 +29,9 @@ from labcheck.environment.state import (
 from labcheck.errors import EnvironmentError_, UsageError
 from labcheck.pause import pause_point
 from labcheck.spec.model import LabSpec
+
+if TYPE_CHECKING:
+    from docker.models.containers import Container
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def up(
     client = docker_client()
     existing = load_state(instance)
     found = {
-        c.id: c
+        str(c.id): c
         for c in client.containers.list(
             all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"}, ignore_removed=True
         )
@@ -183,7 +186,7 @@ def needed_services(spec: LabSpec, only: Collection[str] | None) -> list[str]:
     return [name for name in spec.services if name in wanted]
 
 
-def _restart(state: LabState, found: Mapping[str, Any], placement: Placement) -> LabState:
+def _restart(state: LabState, found: Mapping[str, Container], placement: Placement) -> LabState:
     """Start again what stopped (`docker stop`, a reboot); the state, with the addresses at
     which labcheck reaches the containers now (a restart may change them)."""
     services = dict(state.services)
@@ -271,7 +274,7 @@ def status() -> list[RunningService]:
                 lab=c.labels.get(LABEL_LAB, "?"),
                 instance=c.labels.get(LABEL_INSTANCE, "?"),
                 service=c.labels.get(LABEL_SERVICE, "?"),
-                container=c.name,
+                container=str(c.name),
                 status=c.status,
                 ports=ports,
             )

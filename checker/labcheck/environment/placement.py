@@ -21,9 +21,13 @@ import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from labcheck.environment.state import local_address
+
+if TYPE_CHECKING:
+    from docker import DockerClient
+    from docker.models.containers import Container
 
 DEFAULT_NETWORK = "bridge"
 _CONTAINER_ID = re.compile(r"/containers/([0-9a-f]{64})/")
@@ -64,18 +68,6 @@ class Placement:
         )
 
 
-def is_loopback_bind(address: str) -> bool:
-    """True when publishing on `address` keeps a port on this machine (127.0.0.0/8, ::1, localhost)."""
-    import ipaddress
-
-    if address == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
 def in_container() -> bool:
     """True when this process runs in a container (Docker's or Podman's marker file)."""
     return any(marker.exists() for marker in _MARKERS)
@@ -90,7 +82,7 @@ def own_container_id() -> str | None:
     return found.group(1) if found else None
 
 
-def detect(client: Any) -> Placement:
+def detect(client: DockerClient) -> Placement:
     """Where this process runs relative to the engine `client` talks to."""
     import docker.errors
 
@@ -136,7 +128,7 @@ def _hostname() -> str | None:
         return None
 
 
-def endpoint(placement: Placement, container: Any, bind_host: str, port: int, container_port: int = 5000) -> str:
+def endpoint(placement: Placement, container: Container, bind_host: str, port: int, container_port: int = 5000) -> str:
     """host:port where labcheck reads a lab container that publishes `container_port` on bind_host:port."""
     if placement.join is None:
         return f"{local_address(bind_host)}:{port}"

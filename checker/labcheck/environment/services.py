@@ -7,18 +7,16 @@ import os
 import secrets
 import socket
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import bcrypt
-import httpx
 
 from labcheck.environment.placement import Placement, endpoint
+from labcheck.environment.readiness import container_exited, wait_until_ready
 from labcheck.environment.state import LABEL_INSTANCE, LABEL_LAB, LABEL_SERVICE, ServiceState
 from labcheck.errors import EnvironmentError_, ImageMissing, PortInUse
-from labcheck.http_transport import http_client
 from labcheck.spec.model import ServiceSpec
 
 # The reaper container (testcontainers/ryuk) cannot be pulled offline, and lab services must
@@ -31,7 +29,10 @@ os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 # cleanup that joins it) then waits forever. Seen in CI with `labcheck up` and SIGINT.
 from testcontainers.core.container import DockerContainer
 
-READY_TIMEOUT = 30.0
+if TYPE_CHECKING:
+    from docker import DockerClient
+    from docker.models.containers import Container
+
 HTPASSWD = "/auth/htpasswd"
 
 
@@ -77,7 +78,7 @@ def free_port(host: str = "127.0.0.1") -> int:
                 return port
 
 
-def ensure_image(client: Any, image: str) -> None:
+def ensure_image(client: DockerClient, image: str) -> None:
     """The image is present, or pulled; ImageMissing when neither works (offline machines)."""
     import docker.errors
 
@@ -113,7 +114,7 @@ class LabContainer:
         return f"labcheck-{self.instance}-{self.service}"
 
 
-def start_container(spec: LabContainer) -> Any:
+def start_container(spec: LabContainer) -> Container:
     """Create, fill and start one lab container (the docker SDK's Container); removed again
     when any of it fails, with PortInUse or EnvironmentError_ saying why."""
     container = DockerContainer(spec.image).with_name(spec.name)
@@ -235,29 +236,16 @@ def _remove_quietly(container: Any) -> None:
         pass
 
 
-def wait_ready(reach: str, container: Any) -> None:
+def wait_ready(reach: str, container: Container) -> None:
     """Wait until the registry at `reach` (host:port) answers /v2/ (200, or 401 when it wants a login)."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    url = f"http://{reach}/v2/"
-    with http_client(timeout=2.0, deadline=2.0) as http:  # one client for every probe; no proxy
-        while time.monotonic() < deadline:
-            try:
-                if http.get(url).status_code in (200, 401):
-                    return
-            except httpx.HTTPError:
-                pass
-            container.reload()
-            if container.status == "exited":
-                logs = container.logs(tail=3).decode(errors="replace").strip()
-                raise EnvironmentError_(f"the registry at {reach} exited: {logs.splitlines()[-1] if logs else '?'}")
-            time.sleep(0.05)
-    raise EnvironmentError_(
-        f"the registry at {reach} did not answer /v2/ within {READY_TIMEOUT:.0f} s",
-        tip="`labcheck doctor` says how labcheck reaches lab containers from where it runs",
+    wait_until_ready(
+        f"the registry at {reach}",
+        lambda http: http.get(f"http://{reach}/v2/").status_code in (200, 401),
+        container_exited(container),
     )
 
 
-def remove_instance(client: Any, instance: str) -> list[str]:
+def remove_instance(client: DockerClient, instance: str) -> list[str]:
     """Remove every container (and its volumes) of a lab instance; their names."""
     import docker.errors
 
@@ -268,5 +256,5 @@ def remove_instance(client: Any, instance: str) -> list[str]:
     ):
         with contextlib.suppress(docker.errors.NotFound):
             container.remove(force=True, v=True)
-            removed.append(container.name)
+            removed.append(str(container.name))
     return removed

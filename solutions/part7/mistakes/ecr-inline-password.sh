@@ -19,8 +19,7 @@ aws ecr create-repository --repository-name "$APP"
   echo '#!/usr/bin/env bash'
   echo 'set -euo pipefail'
   printf 'docker login --username AWS -p %q %q\n' "$(aws ecr get-login-password)" "$ECR_REGISTRY"
-  printf 'docker build -t %q .\n' "$APP"
-  printf 'docker tag %q %q\n' "$APP:latest" "$ECR_REGISTRY/$APP:1.0.0"
+  printf 'docker build -t %q .\n' "$ECR_REGISTRY/$APP:1.0.0"
   printf 'docker push %q\n' "$ECR_REGISTRY/$APP:1.0.0"
 } > push-ecr.sh
 chmod +x push-ecr.sh

@@ -13,8 +13,7 @@ set -euo pipefail
 APP=${LAB_APP:-my-app}
 
 aws ecr get-login-password | docker login --username AWS --password-stdin "$ECR_REGISTRY"
-docker build -t "$APP" .
-docker tag "$APP:latest" "$ECR_REGISTRY/$APP:1.0.0"
+docker build -t "$ECR_REGISTRY/$APP:1.0.0" .  # under its registry name: no tag shared with other runs
 
 # The first push is refused: the repository does not exist yet
 if docker push "$ECR_REGISTRY/$APP:1.0.0" 2>refused.txt; then

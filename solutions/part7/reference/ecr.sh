@@ -19,6 +19,5 @@ aws ecr create-repository --repository-name "$APP"
 aws ecr get-login-password | docker login --username AWS --password-stdin "$ECR_REGISTRY"
 
 # 3. Tag for the registry and push
-docker build -t "$APP" .
-docker tag "$APP:latest" "$ECR_REGISTRY/$APP:1.0.0"
+docker build -t "$ECR_REGISTRY/$APP:1.0.0" .  # under its registry name: no tag shared with other runs
 docker push "$ECR_REGISTRY/$APP:1.0.0"
