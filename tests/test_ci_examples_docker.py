@@ -48,7 +48,11 @@ def learner_repo(tmp_path: Path) -> Path:
     repo = tmp_path / "repo"
     subprocess.run([*labcheck_argv(), "workspace", "part7", str(repo)], env=env, check=True, capture_output=True)
     shown = subprocess.run(
-        [*labcheck_argv(), "instructions", "part7"], env=env, check=True, capture_output=True, text=True
+        [*labcheck_argv(), "instructions", "part7", "--for-this-engine"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     blocks = [b.split("```", 1)[0] for b in shown.split("```bash\n")[1:]]
     (repo / "solution.sh").write_text("\n".join(blocks))

@@ -116,7 +116,8 @@ def test_reporters_show_skips() -> None:
     result = _remote_result()
     text = reporter_for("text", color=False).render(result)
     assert "SKIP  repository-created: not graded on a remote registry" in text
-    assert "skipped (they need the lab's own services)" in text
+    assert "skipped (not graded here: each SKIP says why)" in text
+    assert REMOTE_SKIP in text
     data = json.loads(reporter_for("json", color=False).render(result))
     statuses = {c["status"] for ex in data["exercises"] for c in ex["checks"]}
     assert "skip" in statuses

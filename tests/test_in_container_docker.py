@@ -19,9 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from engine_kit import containerd_store
 from installed import ROOT
 from labcheck.docker_host import docker_host
 from labcheck.environment.services import free_port
+from labcheck.session import load_lab
 
 pytestmark = pytest.mark.docker
 IMAGE = "labcheck-test/devcontainer"
@@ -80,9 +82,11 @@ def test_the_walkthrough_passes_inside_a_container(image: str, instance: str, ne
         else:
             assert "on network 'bridge': lab services join it" in placement
         report = json.loads((out / "report.json").read_text())
+        # what the host's engine cannot do (a multi-platform build on the classic store) is skipped
+        cannot = set() if containerd_store() else {ex.id for ex in load_lab("part7").exercises if ex.requires}
         not_passed = [
             f"{e['id']}/{c['id']}: {c['message']}" for e in report["exercises"] for c in e["checks"]
-            if c["status"] != "pass"
+            if c["status"] != ("skip" if e["id"] in cannot else "pass")
         ]  # fmt: skip
         assert not_passed == []
         assert report["score"]["points"] == report["score"]["max_points"]

@@ -24,13 +24,13 @@ from labcheck.environment.placement import Placement, in_container
 from labcheck.environment.services import port_is_free
 from labcheck.environment.state import load_state, state_dir
 from labcheck.errors import LabcheckError
+from labcheck.observe.engine import ENABLE_CONTAINERD_STORE, engine_state
 from labcheck.observe.engine_api import EngineApi, EngineApiError
 from labcheck.spec.model import LabSpec
 
 TOOL_TIMEOUT = 15.0
 #: Docker Engine releases older than this lack what today's lessons show (BuildKit by default).
 MODERN_ENGINE = 23
-CONTAINERD_STORE = "io.containerd.snapshotter.v1"
 
 
 class Level(enum.Enum):
@@ -122,23 +122,20 @@ def check_engine(engine: EngineApi | None, problem: str, where: str) -> Finding:
 
 
 def check_image_store(info: Mapping[str, Any]) -> Finding:
-    status = {str(k): str(v) for k, v in (info.get("DriverStatus") or []) if isinstance(k, str)}
-    driver = str(info.get("Driver") or "?")
-    if status.get("driver-type") == CONTAINERD_STORE:
+    engine = engine_state(info)
+    if engine.containerd_store:
         return Finding(
             "image-store",
             "image store",
             Level.OK,
-            f"containerd image store ({driver}): pushes send OCI image indexes, multi-platform builds work",
+            f"containerd image store ({engine.driver}): pushes send OCI image indexes, multi-platform builds work",
         )
     return Finding(
         "image-store",
         "image store",
         Level.WARN,
-        f"classic image store ({driver}): the lab works; multi-platform builds do not",
-        "to build for several platforms, enable the containerd image store: Docker Desktop: Settings > General > "
-        'Use containerd for pulling and storing images; Docker Engine: "features": {"containerd-snapshotter": true} '
-        "in /etc/docker/daemon.json, then restart the daemon",
+        f"classic image store ({engine.driver}): the lab works; multi-platform builds do not",
+        f"to build for several platforms, {ENABLE_CONTAINERD_STORE}",
     )
 
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from labcheck.checks.base import Context
 from labcheck.checks.catalog import kind_of
 from labcheck.errors import UsageError
+from labcheck.observe.engine import lacking
 from labcheck.observe.gather import Target, gather
-from labcheck.observe.model import Observations, RepoState
-from labcheck.observe.needs import merge
+from labcheck.observe.model import EngineState, Observations, RepoState
+from labcheck.observe.needs import Needs, merge
 from labcheck.observe.registry import RESOLVE_ALL_UP_TO
 from labcheck.results import CheckResult, ExerciseResult, LabResult, Outcome, Status
 from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec
@@ -45,6 +46,15 @@ def skip_reason(exercise: ExerciseSpec, check: CheckSpec, remote: bool, *, ecr: 
     return ECR_SKIP if exercise.remote_mode(check) == "ecr" else REMOTE_SKIP
 
 
+def engine_skip(exercise: ExerciseSpec, obs: Observations) -> str | None:
+    """Why the exercise is not graded on the learner's engine (it cannot do what the exercise
+    `requires`), or None: it is graded, also when the engine could not be observed."""
+    if not exercise.requires or not isinstance(obs.engine, EngineState):
+        return None
+    reason = lacking(obs.engine, exercise.requires)
+    return f"not graded on this engine: {reason}" if reason else None
+
+
 def graded(exercise: ExerciseSpec, check: CheckSpec, remote: bool, *, ecr: bool = False) -> bool:
     """Whether `check` is graded: every check on the lab, only those marked `remote` on --registry."""
     return skip_reason(exercise, check, remote, ecr=ecr) is None
@@ -64,7 +74,9 @@ def evaluate(
 
     With `remote`, checks that only make sense on the lab's own services are skipped (and,
     unless `ecr` says the remote is an AWS ECR, those that need the ECR API): a skip is
-    neither a fail nor counted in the score.
+    neither a fail nor counted in the score. An exercise whose `requires` the learner's engine
+    cannot meet is skipped whole, saying why and how to fix it, unless it passes anyway (built
+    elsewhere, or with another builder).
     """
     results = []
     for ex in exercises:
@@ -97,8 +109,15 @@ def evaluate(
                     evidence=dict(outcome.evidence),
                 )
             )
+        cannot = engine_skip(ex, obs)
+        if cannot is not None and any(c.status in (Status.FAIL, Status.ERROR) for c in checks):
+            checks = [c if c.status is Status.SKIP else _skipped(c, cannot) for c in checks]
         results.append(ExerciseResult(id=ex.id, title=ex.title, lesson=ex.lesson, checks=tuple(checks)))
     return LabResult(lab=spec.id, title=spec.title, exercises=tuple(results), target=target)
+
+
+def _skipped(check: CheckResult, reason: str) -> CheckResult:
+    return CheckResult(check.id, check.title, Status.SKIP, 0, 0, reason)
 
 
 def _partly_read(repos: Iterable[tuple[str, str]], obs: Observations) -> str:
@@ -127,10 +146,15 @@ def grade(
 ) -> LabResult:
     """Gather what the graded checks need, once, then evaluate them (`ecr`: the remote is an AWS ECR)."""
     needs = merge(
-        kind_of(c).observations(kind_of(c).parse(c.args))
-        for ex in exercises
-        for c in ex.checks
-        if graded(ex, c, remote, ecr=ecr)
+        [
+            *(
+                kind_of(c).observations(kind_of(c).parse(c.args))
+                for ex in exercises
+                for c in ex.checks
+                if graded(ex, c, remote, ecr=ecr)
+            ),
+            Needs(engine=any(ex.requires for ex in exercises)),
+        ]
     )
     obs = gather(needs, targets, workspace=workspace, docker_config=docker_config)
     hosts = {name: t.host for name, t in targets.items()}

@@ -4,7 +4,9 @@ For each solution: a fresh lab on free ports, a fresh workspace and Docker confi
 user's CLI plugins, so that buildx builds as it does for the learner); grade empty (every
 check of the solution's exercises must fail: none may pass vacuously, none may error); run
 the script as a learner would; grade again and compare with what the solution declares.
-The lab and the images tagged for it are removed afterwards, whatever happens.
+The lab and the images tagged for it are removed afterwards, whatever happens. A solution
+whose exercises `require` what this engine cannot do (a multi-platform build on the classic
+image store) is skipped, saying why: it is neither run nor counted as passed.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from labcheck.docker_host import throwaway_docker_config
 from labcheck.environment.docker_client import docker_client
 from labcheck.environment.lab import down, up
 from labcheck.environment.state import LabState
-from labcheck.errors import UsageError
+from labcheck.errors import LabcheckError, UsageError
+from labcheck.observe.engine import current_engine, lacking
 from labcheck.observe.engine_api import EngineApi
+from labcheck.observe.model import EngineState, Unavailable
 from labcheck.pause import pause_point
 from labcheck.results import LabResult, Status
 from labcheck.session import prepare
@@ -45,6 +49,7 @@ class SolutionOutcome:
     ok: bool
     problems: tuple[str, ...]
     seconds: float
+    skipped: str = ""  # why it was not run: this engine cannot do what its exercises require
 
 
 def _services_for(spec: LabSpec, sol: SolutionSpec) -> set[str]:
@@ -81,6 +86,25 @@ def _compare_solved(result: LabResult, fails: Mapping[str, str]) -> list[str]:
             elif c.status is not Status.PASS:
                 problems.append(f"{key} should pass but is {c.status.value}: {c.message} {c.hint}".rstrip())
     return problems
+
+
+def engine_skip(spec: LabSpec, sol: SolutionSpec, engine: EngineState | Unavailable | None) -> str | None:
+    """Why the solution cannot run on this engine (its exercises `require` what it lacks), or
+    None; an engine we could not ask runs it, and says why itself when it fails."""
+    required = [c for ex in spec.exercises if ex.id in sol.exercises for c in ex.requires]
+    if not required or not isinstance(engine, EngineState):
+        return None
+    return lacking(engine, required)
+
+
+def _engine(spec: LabSpec, solutions: Sequence[SolutionSpec]) -> EngineState | Unavailable | None:
+    """The engine's image store, asked once when a solution's exercises require something."""
+    if not any(ex.requires for ex in spec.exercises if any(ex.id in s.exercises for s in solutions)):
+        return None
+    try:
+        return current_engine()
+    except LabcheckError as exc:
+        return Unavailable(exc.message)
 
 
 def local_tags() -> set[str]:
@@ -217,9 +241,12 @@ def verify_lab(
     if unknown:
         raise UsageError(f"unknown solution {unknown[0]!r} (solutions: {', '.join(sorted(names))})")
     chosen = [s for s in manifest.solutions if not only or s.name in only]
-    tasks = [(sol, learner) for learner in learners for sol in chosen]
+    engine = _engine(spec, chosen)
+    skips = {sol.name: why for sol in chosen if (why := engine_skip(spec, sol, engine)) is not None}
+    skipped = [_skipped(s, learner, skips[s.name], progress) for learner in learners for s in chosen if s.name in skips]
+    tasks = [(sol, learner) for learner in learners for sol in chosen if sol.name not in skips]
     if jobs <= 1 or len(tasks) <= 1:
-        return [verify_solution(spec, folder, sol, progress, learner) for sol, learner in tasks]
+        return [verify_solution(spec, folder, sol, progress, learner) for sol, learner in tasks] + skipped
     before = local_tags()
     labs: list[LabState] = []
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="labcheck-verify")
@@ -228,9 +255,16 @@ def verify_lab(
             pool.submit(verify_solution, spec, folder, sol, progress, learner, untag_later=labs)
             for sol, learner in tasks
         ]
-        return [future.result() for future in futures]
+        return [future.result() for future in futures] + skipped
     finally:  # on Ctrl-C: no new solution starts; those under way clean up after themselves
         pool.shutdown(wait=True, cancel_futures=True)
         ours = tuple(f"{svc.address}/" for state in labs for svc in state.services.values())
         users = tuple({f"{svc.username}/" for state in labs for svc in state.services.values() if svc.username})
         _untag(lambda now: {t for t in now if ours and t.startswith(ours)} | _new_in(now - before, users))
+
+
+def _skipped(sol: SolutionSpec, learner: str | None, why: str, progress: Callable[[str], None]) -> SolutionOutcome:
+    """A solution not run on this engine, and the line that says why."""
+    name = f"{sol.name}@{learner}" if learner else sol.name
+    progress(f"skip {name} ({sol.kind}: {', '.join(sol.exercises)}): not run on this engine: {why}")
+    return SolutionOutcome(name, True, (), 0.0, skipped=why)

@@ -14,6 +14,7 @@ import bcrypt
 import httpx
 import pytest
 
+from engine_kit import containerd_store
 from labcheck.errors import RegistryAuthError
 from labcheck.registry import Credentials, RegistryClient, media_types
 from registry_kit import BUSYBOX, REGISTRY_IMAGE, push_index, running_registry, sha
@@ -87,11 +88,16 @@ def test_resolve_equals_docker_push_and_skopeo(registry_port: int, pushed_busybo
     assert digest == sha(raw)
     assert manifest.digest == by_digest.digest == pushed_digest
     assert manifest.raw == raw
-    # busybox:stable of scripts/offline-images is a schema2 image (the modern engine loads it
-    # from the first); both image stores push it as it is
-    assert manifest.media_type == media_types.DOCKER_MANIFEST
-    assert len(manifest.layers) >= 1
-    assert config.digest == manifest.config_digest
+    # busybox:stable of scripts/offline-images: one schema2 image on the classic store, a list of
+    # linux/amd64 and linux/arm64 on the containerd store (the multi-platform exercise builds on
+    # it); both image stores push it as it is
+    if containerd_store():
+        assert manifest.media_type == media_types.DOCKER_MANIFEST_LIST
+        assert sorted(str(c.platform) for c in manifest.platform_children()) == ["linux/amd64", "linux/arm64"]
+    else:
+        assert manifest.media_type == media_types.DOCKER_MANIFEST
+        assert len(manifest.layers) >= 1
+        assert config.digest == manifest.config_digest
     assert (config.os, config.architecture) == ("linux", "amd64")
 
 

@@ -206,3 +206,50 @@ def test_no_lab_means_exit_3(tmp_path: Path) -> None:
     proc = _run(page, "false")
     assert proc.returncode == 3
     assert "labcheck env part7" in proc.stderr
+
+
+NEEDS_PAGE = textwrap.dedent(
+    """\
+    ```bash
+    echo before > before.txt
+    ```
+
+    <!-- needs: containerd image store -->
+    ```bash
+    echo multi > multi.txt
+    ```
+
+    ```bash
+    test -f before.txt
+    ```
+    """
+)
+
+
+def test_a_needs_comment_marks_only_the_next_block() -> None:
+    blocks = sc.extract_blocks(NEEDS_PAGE, "page.md")
+    assert [b.needs for b in blocks] == [None, "containerd image store", None]
+    assert all(b.runnable for b in blocks)  # runnable, where the engine has what it needs
+
+
+def test_what_a_block_needs_is_met_or_said() -> None:
+    (_, multi, _) = sc.extract_blocks(NEEDS_PAGE, "page.md")
+    assert sc.unmet(multi, {sc.CONTAINERD_STORE}) is None
+    assert sc.unmet(multi, set()) == "needs the containerd image store: this engine has the classic one"
+    odd = sc.Block("page.md", 1, "bash", "true\n", needs="a gpu")
+    assert "needs 'a gpu', which site-commands does not know" in (sc.unmet(odd, {sc.CONTAINERD_STORE}) or "")
+
+
+@pytest.mark.parametrize("has", [set(), {"containerd image store"}])
+def test_blocks_the_engine_cannot_run_are_skipped_saying_why(
+    has: set[str], fake_labcheck: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LABCHECK", fake_labcheck)
+    blocks = sc.extract_blocks(NEEDS_PAGE, "page.md")
+    assert sc.run_page("page.md", blocks, {}, timeout=60, engine_has=has)
+    out = capsys.readouterr().out
+    if has:
+        assert out.count("  ok  ") == 3 and "skip" not in out
+    else:
+        assert out.count("  ok  ") == 2
+        assert "  skip    page.md:6  echo multi > multi.txt  (needs the containerd image store" in out

@@ -74,8 +74,8 @@ def test_labs_dir_option_lists_the_labs(
     assert "\nmylab  Docker registries" in "\n" + out
     code, out, _ = call(capsys, "--labs-dir", str(tmp_path), "--version")
     assert code == 0
-    assert f"lab mylab 2.0.0  ({tmp_path / 'mylab'})" in out
-    assert "lab part7 2.0.0\n" in out
+    assert f"lab mylab 2.1.0  ({tmp_path / 'mylab'})" in out
+    assert "lab part7 2.1.0\n" in out
 
 
 def test_a_missing_labs_directory_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

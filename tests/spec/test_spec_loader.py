@@ -27,7 +27,9 @@ def test_part7_loads_with_every_exercise_the_issue_fixes() -> None:
         "rollback",
         "ecr",
         "ecr-lifecycle",
+        "multi-platform",
     ]
+    assert [e.id for e in spec.exercises if e.requires] == ["multi-platform"]
     assert spec.services["registry"].port == 5000
     assert spec.services["hub"].auth == "htpasswd"
     assert spec.services["ecr-api"].kind == "ecr-api"
@@ -109,6 +111,8 @@ BAD = [
     ("jinja syntax error", _set("exercises.0.summary", "{{ registry "), "template error"),
     ("undefined jinja name", _set("exercises.0.checks.0.args.tag", "{{ nope }}"), "'nope' is undefined"),
     ("bad parameter name", _set("parameters.Bad-Name", "x"), "parameter name"),
+    ("unknown capability", _set("exercises.0.requires", ["gpu"]), "exercises.0.requires.0"),
+    ("platform without os", _set("exercises.9.checks.1.args.platforms", ["arm64"]), "args.platforms.0"),
     ("token lifetime on a registry", _set("services.hub.token_lifetime", 60), "only meaningful for kind: ecr-api"),
     ("zero token lifetime", _set("services.ecr-api.token_lifetime", 0), "services.ecr-api.token_lifetime"),
     (

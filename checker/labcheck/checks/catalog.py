@@ -16,6 +16,7 @@ from labcheck.checks.images import (
     SameImage,
 )
 from labcheck.checks.local import LoggedOut, NoInlinePassword, PulledFromRegistry
+from labcheck.checks.platforms import ImageIndex, ImagePlatforms
 from labcheck.checks.tags import SemverTag, TagExists
 from labcheck.errors import SpecError
 from labcheck.spec.model import CheckSpec, LabSpec
@@ -29,6 +30,8 @@ KINDS: dict[str, CheckKind[Any]] = {
         DifferentImages(),
         ReleaseTrackedByLatest(),
         ImageLabel(),
+        ImageIndex(),
+        ImagePlatforms(),
         PulledFromRegistry(),
         LoggedOut(),
         NoInlinePassword(),

@@ -403,7 +403,9 @@ def verify(lab: str, only: tuple[str, ...], seeds: int | None, jobs: int) -> Non
     learners: list[str | None] = list(seed_learners(seeds)) if seeds else [None]
     outcomes = verify_lab(spec, only=only, progress=progress, learners=learners, jobs=jobs)
     bad = [o for o in outcomes if not o.ok]
-    click.echo(f"{len(outcomes) - len(bad)} passed, {len(bad)} failed")
+    skipped = [o for o in outcomes if o.skipped]
+    summary = f"{len(outcomes) - len(bad) - len(skipped)} passed, {len(bad)} failed"
+    click.echo(summary + (f", {len(skipped)} skipped (not run on this engine)" if skipped else ""))
     if bad:
         raise VerifyError(f"{len(bad)} solution(s) did not grade as declared: {', '.join(o.name for o in bad)}")
 

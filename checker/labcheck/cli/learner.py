@@ -21,10 +21,19 @@ from labcheck.cli.options import instance_option, learner_option
     metavar="HOST:PORT",
     help="The workshop's shared registry (from your login card); your user there is your learner id.",
 )
+@click.option(
+    "--for-this-engine",
+    is_flag=True,
+    help="Leave out the commands of exercises your Docker engine cannot do (a multi-platform build on the "
+    "classic image store), saying why.",
+)
 @instance_option
-def instructions(lab: str, learner: str | None, class_registry: str | None, instance: str | None) -> None:
+def instructions(
+    lab: str, learner: str | None, class_registry: str | None, for_this_engine: bool, instance: str | None
+) -> None:
     """Print every exercise's solution (its commands), with your values (--learner) and addresses."""
     from labcheck.errors import UsageError
+    from labcheck.observe.engine import current_engine, unsupported
     from labcheck.session import load_lab, open_lab
 
     spec = load_lab(lab)
@@ -35,11 +44,14 @@ def instructions(lab: str, learner: str | None, class_registry: str | None, inst
         addresses, users = {spec.class_service: class_registry}, {spec.class_service: learner}
     prepared = open_lab(spec, instance=instance, learner=learner, running=False, addresses=addresses, users=users)
     rendered = prepared.rendered
+    left_out = unsupported(rendered.exercises, current_engine()) if for_this_engine else {}
     who = f" for {learner}" if learner else ""
     click.echo(f"# {spec.title}{who}\n")
     for ex in rendered.exercises:
         click.echo(f"## {ex.id}: {ex.title}\n\n{ex.summary.strip()}\n")
-        if ex.instructions:
+        if ex.id in left_out:
+            click.echo(f"Left out: not on this engine: {left_out[ex.id]}\n")
+        elif ex.instructions:
             click.echo(ex.instructions.rstrip() + "\n")
 
 

@@ -13,10 +13,12 @@ from labcheck.ecr_api import AwsKeys, EcrApiError, login_password
 from labcheck.errors import LabcheckError
 from labcheck.observe.docker import observe_docker
 from labcheck.observe.ecr import observe_ecr
+from labcheck.observe.engine import observe_engine
 from labcheck.observe.engine_api import EngineApi
 from labcheck.observe.model import (
     DockerState,
     EcrState,
+    EngineState,
     Observations,
     PushLog,
     RepoRef,
@@ -96,7 +98,7 @@ def gather(
     clients = {
         t: RegistryClient(t.url_host, credentials=t.credentials, insecure=t.insecure, timeout=timeout) for t in by_host
     }
-    engine = _engine() if needs.docker or needs.push_logs else None  # one daemon connection for both
+    engine = _engine() if needs.docker or needs.push_logs or needs.engine else None  # one daemon connection
     # Every source is independent and mostly waits on I/O (HTTP, the Docker socket, git, the
     # ECR API): one pool overlaps them, so a run costs its slowest source.
     try:
@@ -116,12 +118,14 @@ def gather(
             }
             logs = {service: targets[service] for service in needs.push_logs}
             logs_job = pool.submit(_push_logs, engine, logs) if engine is not None and logs else None
+            engine_job = pool.submit(_engine_state, engine) if engine is not None and needs.engine else None
             return Observations(
                 repos={**refused, **{key: job.result() for key, job in repo_jobs.items()}},
                 docker=docker_job.result() if docker_job else None,
                 workspace=ws_job.result() if ws_job else None,
                 ecr={service: job.result() for service, job in ecr_jobs.items()},
                 push_logs=logs_job.result() if logs_job else {},
+                engine=engine_job.result() if engine_job else None,
             )
     finally:
         for client in clients.values():
@@ -177,6 +181,10 @@ def _push_logs(engine: EngineApi | Unavailable, targets: Mapping[str, Target]) -
 def _observe(client: RegistryClient, ref: RepoRef, needs: Needs) -> RepoState | Unavailable:
     key = (ref.service, ref.repository)
     return observe_repository(client, ref, needs.repos[key], needs.tags.get(key, frozenset()))
+
+
+def _engine_state(engine: EngineApi | Unavailable) -> EngineState | Unavailable:
+    return engine if isinstance(engine, Unavailable) else observe_engine(engine)
 
 
 def _docker(engine: EngineApi | Unavailable, config: str | None) -> DockerState | Unavailable:

@@ -43,6 +43,30 @@ class RepoRef:
 
 
 @dataclass(frozen=True)
+class PlatformImage:
+    """One runnable image behind a tag: the platform an index lists it for, and its config's own.
+
+    `listed` is the index entry's platform (`linux/arm64`), None when the tag is a single
+    image (no index lists it); `os` and `architecture` are what the image's config says.
+    """
+
+    listed: str | None
+    os: str
+    architecture: str
+    config_digest: str
+
+    @property
+    def platform(self) -> str:
+        """The platform as an index lists it, else as the config says (`linux/amd64`)."""
+        return self.listed or f"{self.os}/{self.architecture}"
+
+    @property
+    def config_agrees(self) -> bool:
+        """Whether the config says the os/architecture the index lists (a variant aside)."""
+        return self.listed is None or self.listed.split("/")[:2] == [self.os, self.architecture]
+
+
+@dataclass(frozen=True)
 class TagInfo:
     """What a tag resolves to in the registry."""
 
@@ -55,6 +79,12 @@ class TagInfo:
     created: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     files: Mapping[str, bytes | None] = field(default_factory=dict)
+    is_index: bool = False  # an OCI image index or a Docker manifest list
+    platforms: tuple[PlatformImage, ...] = ()  # its runnable images, attestation manifests left out
+
+    def platform_names(self) -> list[str]:
+        """The platforms the tag holds, as listed (`linux/amd64`, `linux/arm64`)."""
+        return [p.platform for p in self.platforms]
 
 
 @dataclass(frozen=True)
@@ -99,6 +129,18 @@ class DockerState:
     def tags_named(self, suffix: str) -> list[str]:
         """Every local tag that ends with `suffix` (e.g. '/my-app:v1.0.0' or 'my-app:v1.0.0')."""
         return sorted(t for img in self.images for t in img.tags if t == suffix or t.endswith(suffix))
+
+
+@dataclass(frozen=True)
+class EngineState:
+    """The learner's Docker engine, from its /info: which image store keeps its images.
+
+    The containerd image store (Docker Desktop 4.34+, Engine 29) holds image indexes, so its
+    builder makes multi-platform images; the classic store (overlay2 and the like) does not.
+    """
+
+    containerd_store: bool
+    driver: str  # the storage driver or snapshotter: overlay2, overlayfs, ...
 
 
 @dataclass(frozen=True)
@@ -184,3 +226,4 @@ class Observations:
     workspace: WorkspaceState | Unavailable | None = None
     ecr: Mapping[str, EcrState | Unavailable] = field(default_factory=dict)  # by ecr-api service
     push_logs: Mapping[str, PushLog | Unavailable] = field(default_factory=dict)  # by registry service
+    engine: EngineState | Unavailable | None = None  # what the learner's engine can build

@@ -21,6 +21,7 @@ class Needs:
     ecr_apis: frozenset[str] = frozenset()  # ecr-api services whose repositories are read
     ecr_policies: frozenset[tuple[str, str]] = frozenset()  # (ecr-api service, repository): lifecycle read
     push_logs: frozenset[str] = frozenset()  # registry services whose push log is read
+    engine: bool = False  # what the learner's engine can build (an exercise's `requires`)
 
 
 def merge(needs: Iterable[Needs]) -> Needs:
@@ -32,6 +33,7 @@ def merge(needs: Iterable[Needs]) -> Needs:
     ecr: frozenset[str] = frozenset()
     policies: frozenset[tuple[str, str]] = frozenset()
     logs: frozenset[str] = frozenset()
+    engine = False
     for n in needs:
         for key, files in n.repos.items():
             repos[key] = repos.get(key, frozenset()) | files
@@ -43,6 +45,14 @@ def merge(needs: Iterable[Needs]) -> Needs:
         ecr |= n.ecr_apis | {service for service, _ in n.ecr_policies}
         policies |= n.ecr_policies
         logs |= n.push_logs
+        engine = engine or n.engine
     return Needs(
-        repos=repos, tags=tags, docker=docker, workspace_files=ws, ecr_apis=ecr, ecr_policies=policies, push_logs=logs
+        repos=repos,
+        tags=tags,
+        docker=docker,
+        workspace_files=ws,
+        ecr_apis=ecr,
+        ecr_policies=policies,
+        push_logs=logs,
+        engine=engine,
     )

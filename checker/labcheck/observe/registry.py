@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from labcheck.errors import RateLimited, RegistryError
-from labcheck.observe.model import RepoRef, RepoState, TagInfo, Unavailable
+from labcheck.observe.model import PlatformImage, RepoRef, RepoState, TagInfo, Unavailable
 from labcheck.registry import Manifest, RegistryClient
 from labcheck.versions import VERSIONISH
 
@@ -49,6 +49,8 @@ class _ImageFacts:
     created: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     files: dict[str, bytes | None] = field(default_factory=dict)
+    is_index: bool = False
+    platforms: tuple[PlatformImage, ...] = ()
 
 
 def observe_repository(
@@ -91,6 +93,8 @@ def observe_repository(
             created=facts[digest].created,
             labels=facts[digest].labels,
             files=facts[digest].files,
+            is_index=facts[digest].is_index,
+            platforms=facts[digest].platforms,
         )
         for tag, digest in digests.items()
         if digest  # a tag deleted between listing and resolving is simply gone
@@ -99,27 +103,34 @@ def observe_repository(
 
 
 def _facts(client: RegistryClient, repository: str, digest: str, files: frozenset[str]) -> _ImageFacts:
+    """What one top-level manifest holds: each platform's config (os, architecture), and the
+    labels, creation time and files of the platform graded (linux/amd64 if there, else the first)."""
     top = client.manifest(repository, digest)
+    images: list[tuple[str | None, Manifest]] = [(None, top)]  # (the platform an index lists, the image)
     if top.is_index:
         children = top.platform_children()
-        image_ids = frozenset(
-            cd for child in children if (cd := client.manifest(repository, child.digest).config_digest)
-        )
-        # The platform graded: linux/amd64 if present, else the first real platform.
-        chosen = next((c for c in children if c.platform and str(c.platform).startswith("linux/amd64")), None)
-        chosen = chosen or (children[0] if children else None)
-        image: Manifest | None = client.manifest(repository, chosen.digest) if chosen else None
-    else:
-        image = top
-        image_ids = frozenset([top.config_digest] if top.config_digest else [])
-    facts = _ImageFacts(media_type=top.media_type, image_ids=image_ids)
-    if image is None or image.config_digest is None:
+        images = [(str(c.platform) if c.platform else None, client.manifest(repository, c.digest)) for c in children]
+    configs = {m.digest: client.config(repository, cd) for _, m in images if (cd := m.config_digest)}
+    platforms = tuple(
+        PlatformImage(listed, config.os, config.architecture, config.digest)
+        for listed, image in images
+        if (config := configs.get(image.digest)) is not None
+    )
+    facts = _ImageFacts(
+        media_type=top.media_type,
+        image_ids=frozenset(p.config_digest for p in platforms),
+        is_index=top.is_index,
+        platforms=platforms,
+    )
+    graded = next((m for listed, m in images if listed and listed.startswith("linux/amd64")), None)
+    graded = graded or next((m for _, m in images), None)
+    config = configs.get(graded.digest) if graded else None
+    if graded is None or config is None:
         return facts
-    config = client.config(repository, image.config_digest)
     facts.created = config.created
     facts.labels = dict(config.labels)
     if files:
-        facts.files = _read_files(client, repository, image, files)
+        facts.files = _read_files(client, repository, graded, files)
     return facts
 
 

@@ -47,7 +47,7 @@ class TextReporter(Reporter):
             f"{result.count(Status.FAIL)} failed, {result.count(Status.ERROR)} could not be graded"
         )
         if result.count(Status.SKIP):
-            summary += f"; {result.count(Status.SKIP)} skipped (they need the lab's own services)"
+            summary += f"; {result.count(Status.SKIP)} skipped (not graded here: each SKIP says why)"
         lines.append(summary)
         if result.count(Status.ERROR):
             lines.append("Checks marked ERROR were not graded (not your fault): fix the cause and run again.")

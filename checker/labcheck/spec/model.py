@@ -32,6 +32,9 @@ DEFAULT_ECR_API_IMAGE = "motoserver/moto:5.2.5"
 #: Where a check is graded besides the lab (`labcheck run --registry HOST`): on every remote
 #: registry (true), on none (false), or only on an AWS ECR registry (ecr).
 Remote = bool | Literal["ecr"]
+#: What an exercise may need of the learner's Docker engine beyond building and pushing one
+#: image: `multi-platform`, a builder that makes image indexes (the containerd image store).
+Capability = Literal["multi-platform"]
 
 
 class ServiceSpec(_Frozen):
@@ -121,6 +124,9 @@ class ExerciseSpec(_Frozen):
     #: Does the exercise make sense on a remote registry (`labcheck run --registry HOST`)?
     #: `ecr`: only when that registry is an AWS ECR. A check may say otherwise with its own `remote`.
     remote: Remote = False
+    #: What the learner's engine must be able to do. Where it cannot, the exercise is skipped
+    #: with the reason and the fix (unless its checks pass anyway), never failed.
+    requires: tuple[Capability, ...] = ()
     checks: tuple[CheckSpec, ...] = Field(min_length=1)
 
     @property
