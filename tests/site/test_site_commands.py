@@ -327,3 +327,15 @@ def test_list_reports_the_share_of_blocks_run() -> None:
     out = subprocess.run([sys.executable, str(SCRIPT), "--list"], capture_output=True, text=True, check=True).stdout
     assert "run on the containerd image store, with buildx:" in out
     assert "run on the classic image store, without buildx:" in out
+
+
+def test_the_own_lab_shim_puts_the_pages_labcheck_on_the_runners_instance(tmp_path: Path) -> None:
+    echo = tmp_path / "real"
+    echo.write_text('#!/bin/sh\necho "$@"\n')
+    echo.chmod(0o755)
+    shim = sc.instance_shim(tmp_path / "labcheck", [str(echo)], "site-commands-1234")
+    ran = [
+        subprocess.run([str(shim), *a], capture_output=True, text=True, check=True).stdout.strip()
+        for a in (["run", "part7", "--format", "json"], ["workspace", "part7", "dir"])
+    ]
+    assert ran == ["run --instance site-commands-1234 part7 --format json", "workspace part7 dir"]
