@@ -208,48 +208,134 @@ def test_no_lab_means_exit_3(tmp_path: Path) -> None:
     assert "labcheck env part7" in proc.stderr
 
 
-NEEDS_PAGE = textwrap.dedent(
-    """\
-    ```bash
-    echo before > before.txt
-    ```
+def test_directives_mark_outputs_and_run_options() -> None:
+    page = textwrap.dedent(
+        """\
+        <!-- run: exit=0,1 free-ports=5050 -->
+        ```bash
+        labcheck run part7
+        ```
 
-    <!-- needs: containerd image store -->
-    ```bash
-    echo multi > multi.txt
-    ```
+        <!-- output -->
+        ```text
+        a
+        ```
 
-    ```bash
-    test -f before.txt
-    ```
-    """
+        === "containerd image store"
+
+            <!-- output: containerd -->
+            ```text
+            b
+            ```
+
+        <!-- run: ctrl-c=5 needs=buildx store=classic -->
+        ```bash
+        labcheck watch part7
+        ```
+        """
+    )
+    blocks = sc.extract_blocks(page, "p.md")
+    assert [b.output for b in blocks] == [None, "any", "containerd", None]
+    assert blocks[0].options == sc.RunOptions(exits=(0, 1), free_ports=(5050,))
+    assert blocks[3].options == sc.RunOptions(exits=(0, 130), ctrl_c=5, store="classic", needs_buildx=True)
+    assert sc.outputs_of(blocks) == {1: 0, 2: 0}
+    assert blocks[3].runs_on("classic", buildx=True) and not blocks[3].runs_on("classic", buildx=False)
+    assert not blocks[3].runs_on("containerd")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<!-- run: sometimes -->\n```bash\ntrue\n```\n",
+        "<!-- output -->\n```text\nx\n```\n",
+        "```bash\nx\n```\n<!-- output: zfs -->\n```text\n```\n",
+    ],
 )
+def test_wrong_directives_are_page_errors(page: str) -> None:
+    with pytest.raises(sc.PageError):
+        sc.outputs_of(sc.extract_blocks(page, "p.md"))
 
 
-def test_a_needs_comment_marks_only_the_next_block() -> None:
-    blocks = sc.extract_blocks(NEEDS_PAGE, "page.md")
-    assert [b.needs for b in blocks] == [None, "containerd image store", None]
-    assert all(b.runnable for b in blocks)  # runnable, where the engine has what it needs
+def test_volatile_parts_are_normalised_and_dots_match_any_lines() -> None:
+    page = [
+        "REPOSITORY   TAG   IMAGE ID       CREATED         SIZE",
+        "hello-app    latest    0f908e49befd   11 minutes ago   3.09MB",
+        "...",
+        "latest: digest: sha256:" + "a" * 64 + " size: 855",
+    ]
+    run = [
+        "REPOSITORY   TAG   IMAGE ID       CREATED         SIZE",
+        "hello-app    latest    25086ad2bbb5   About an hour ago   4.15MB",
+        "#1 building",
+        "#2 done",
+        "latest: digest: sha256:" + "b" * 64 + " size: 1149",
+    ]
+    assert sc.match_lines(page, run) == [0, 1, None, 4]
+    # an update keeps the dots and takes every other line from the run
+    assert sc.updated_lines(page, run) == [run[0], run[1], "...", run[4]]
+    # what is not volatile must match: another tag is drift
+    assert sc.match_lines(page, [run[0], run[1].replace("latest", "v1.0.0"), run[4]]) is None
+    assert sc.updated_lines(page, run[:1]) == run[:1]  # no fit: the whole run
+    assert any(line.startswith("+") for line in sc.drift(page, run[:1]))
 
 
-def test_what_a_block_needs_is_met_or_said() -> None:
-    (_, multi, _) = sc.extract_blocks(NEEDS_PAGE, "page.md")
-    assert sc.unmet(multi, {sc.CONTAINERD_STORE}) is None
-    assert sc.unmet(multi, set()) == "needs the containerd image store: this engine has the classic one"
-    odd = sc.Block("page.md", 1, "bash", "true\n", needs="a gpu")
-    assert "needs 'a gpu', which site-commands does not know" in (sc.unmet(odd, {sc.CONTAINERD_STORE}) or "")
+def test_ports_are_mapped_for_the_run_and_back_for_the_page() -> None:
+    ports = {5000: 7001, 5001: 7002}
+    code = "docker run -d -p 5000:5000 registry:2\ncurl http://localhost:5001/v2/ 127.0.0.1:5000 --port 5000\n"
+    assert sc.map_ports(code, ports) == (
+        "docker run -d -p 7001:5000 registry:2\ncurl http://localhost:7002/v2/ 127.0.0.1:7001 --port 7001\n"
+    )
+    assert sc.unmap_ports("[localhost:7002/learner/hello-app] 127.0.0.1:7001->5000/tcp", ports) == (
+        "[localhost:5001/learner/hello-app] 127.0.0.1:5000->5000/tcp"
+    )
+    free = sc.free_ports(3)
+    assert len(set(free)) == 3 and all(5100 <= p <= 9999 for p in free)
 
 
-@pytest.mark.parametrize("has", [set(), {"containerd image store"}])
-def test_blocks_the_engine_cannot_run_are_skipped_saying_why(
-    has: set[str], fake_labcheck: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("LABCHECK", fake_labcheck)
-    blocks = sc.extract_blocks(NEEDS_PAGE, "page.md")
-    assert sc.run_page("page.md", blocks, {}, timeout=60, engine_has=has)
-    out = capsys.readouterr().out
-    if has:
-        assert out.count("  ok  ") == 3 and "skip" not in out
-    else:
-        assert out.count("  ok  ") == 2
-        assert "  skip    page.md:6  echo multi > multi.txt  (needs the containerd image store" in out
+def test_docker_progress_is_shown_as_a_terminal_ends_it() -> None:
+    lines = [
+        "The push refers to repository [localhost:5000/hello-app]",
+        "0123456789ab: Preparing",
+        "ba9876543210: Waiting",
+        "0123456789ab: Pushed",
+        "ba9876543210: Layer already exists",
+        "latest: digest: sha256:x size: 1",
+    ]
+    assert sc.as_a_terminal_shows(lines) == [lines[0], lines[3], lines[4], lines[5]]
+
+
+def test_sandbox_paths_and_secrets_are_not_shown(tmp_path: Path) -> None:
+    sandbox = sc.Sandbox(tmp_path / "home", tmp_path / "workspace", ["bGVhcm5lcjpwIHc=", "p w"])
+    text = f'stored in \'{tmp_path}/home/.docker/config.json\' {tmp_path}/workspace "auth": "bGVhcm5lcjpwIHc=" p w'
+    assert sandbox.clean(text) == (
+        'stored in \'/home/you/.docker/config.json\' /home/you/part7-lab "auth": "********" ********'
+    )
+
+
+def test_update_rewrites_the_output_blocks_in_place(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text('```bash\necho hi\n```\n\n=== "t"\n\n    <!-- output -->\n    ```text\n    old\n    ```\n\nafter\n')
+    blocks = sc.extract_blocks(page.read_text(), "page.md")
+    run = sc.PageRun(True, {0: ["hi", "", "there"]})
+    assert sc.check_outputs(blocks, run, "classic")
+    assert sc.update_outputs(page, blocks, run, "classic") == 1
+    assert page.read_text().split("\n")[6:11] == ["    <!-- output -->", "    ```text", "    hi", "", "    there"]
+    assert not sc.check_outputs(sc.extract_blocks(page.read_text(), "page.md"), run, "classic")
+
+
+def test_list_reports_the_share_of_blocks_run() -> None:
+    out = subprocess.run([sys.executable, str(SCRIPT), "--list"], capture_output=True, text=True, check=True).stdout
+    assert "run on the containerd image store, with buildx:" in out
+    assert "run on the classic image store, without buildx:" in out
+
+
+def test_the_own_lab_shim_puts_the_pages_labcheck_on_the_runners_instance(tmp_path: Path) -> None:
+    echo = tmp_path / "real"
+    echo.write_text('#!/bin/sh\necho "$@"\n')
+    echo.chmod(0o755)
+    shim = sc.instance_shim(tmp_path / "labcheck", [str(echo)], "site-commands-1234")
+    ran = [
+        subprocess.run([str(shim), *a], capture_output=True, text=True, check=True).stdout.strip()
+        for a in (["run", "part7", "--format", "json"], ["workspace", "part7", "dir"])
+    ]
+    assert ran == ["run --instance site-commands-1234 part7 --format json", "workspace part7 dir"]
