@@ -287,6 +287,10 @@ class _Handler(BaseHTTPRequestHandler):
     """Shared plumbing: reading bodies, relaying answers, quiet default logging."""
 
     protocol_version = "HTTP/1.1"
+    # What a request line that is not HTTP at all (a TLS ClientHello) is answered with: with the
+    # default (HTTP/0.9) the error page goes out with no status line, and containerd, which
+    # tries HTTPS first on localhost, never sees "an HTTP answer" and never falls back to HTTP.
+    default_request_version = "HTTP/1.0"
     front: Front
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -537,6 +541,8 @@ class RegistryHandler(_Handler):
         if repository is None:
             return self._unknown(name)
         if self.command in ("GET", "HEAD"):
+            if ":" in reference:  # by digest: the store has every manifest pushed, an index's children too
+                return self._forward()
             image = self.front.ecr.image(name, reference)
             if image is None:
                 return self._error(404, "MANIFEST_UNKNOWN", "Requested image not found")

@@ -19,9 +19,9 @@ aws ecr put-lifecycle-policy --repository-name "$REPO" --lifecycle-policy-text '
   "description":"keep the last 3 images","selection":{"tagStatus":"any","countType":"imageCountMoreThan",
   "countNumber":3},"action":{"type":"expire"}}]}'
 aws ecr get-login-password | docker login --username AWS --password-stdin "$ECR_REGISTRY"
-docker build -t "$ECR_REGISTRY/$REPO:1.0.0" .
+BUILDX_NO_DEFAULT_ATTESTATIONS=1 docker build -t "$ECR_REGISTRY/$REPO:1.0.0" .  # a plain image: see the lesson
 docker push "$ECR_REGISTRY/$REPO:1.0.0"
 echo "1.1.0" > version.txt
 git commit -qam "Release 1.1.0"
-docker build -t "$ECR_REGISTRY/$REPO:1.1.0" .
+BUILDX_NO_DEFAULT_ATTESTATIONS=1 docker build -t "$ECR_REGISTRY/$REPO:1.1.0" .  # a plain image: see the lesson
 docker push "$ECR_REGISTRY/$REPO:1.1.0"
