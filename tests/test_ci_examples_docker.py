@@ -71,6 +71,8 @@ def test_the_ci_example_grades_a_learners_solution(example: str, learner_repo: P
         **variables,
         "LABCHECK_PACKAGE": wheel,
         "HOME": str(home),
+        # the runner's own pip cache (a CI runner keeps one too): the install needs no new downloads
+        "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR") or str(Path.home() / ".cache" / "pip"),
         "PIPX_HOME": str(tmp_path / "pipx"),
         "PIPX_BIN_DIR": str(home / ".local" / "bin"),  # where pipx puts labcheck on a runner
         # the runners have pipx: this test's is beside its Python
