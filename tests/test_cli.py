@@ -9,17 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from labcheck.cli import main
+from cli_kit import call
 from labcheck.session import load_lab
 from labcheck.spec.render import example_context, render_lab
-
-
-def call(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:

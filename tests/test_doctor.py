@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from cli_kit import call
 from labcheck.bundled import path_for_aws
-from labcheck.cli import main
 from labcheck.doctor import Level, check_image_store, check_port, lab_images
 from labcheck.environment.placement import Placement
 from labcheck.session import load_lab
 
 HOST = Placement(in_container=False)
-
-
-def call(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def test_port_5000_on_macos_names_the_airplay_receiver_and_the_port_to_use() -> None:

@@ -13,7 +13,6 @@ import hashlib
 import json
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ import pytest
 from fake_registry import PROMOTE_TAGS, fake_registry
 from hostile_registry import SECRET_TOKEN, hostile_registry
 
+from cli_kit import run_cli
 from labcheck.cli import main
 
 MINI_LAB = """\
@@ -362,16 +362,7 @@ def test_bad_input(
             monkeypatch.setenv(key, value.format(**subs))
         args = [a.format(**subs) for a in case.args]
         started = time.monotonic()
-        if case.own_process:
-            child = subprocess.run(
-                [sys.executable, "-m", "labcheck", *args], capture_output=True, text=True, timeout=120, check=False
-            )
-            code, out, err = child.returncode, child.stdout, child.stderr
-        else:
-            with pytest.raises(SystemExit) as info:
-                main(args)
-            code = info.value.code
-            out, err = capsys.readouterr()
+        code, out, err = run_cli(args, capsys, own_process=case.own_process)
         elapsed = time.monotonic() - started
     assert code == case.code, f"exit {code}\nstdout: {out}\nstderr: {err}"
     assert "Traceback" not in out + err
@@ -1071,16 +1062,7 @@ def test_network_input(
             (sandbox / "docker-config" / "config.json").write_text(case.docker_config.replace("{registry}", address))
         args = [a.format(registry=address) for a in case.args]
         started = time.monotonic()
-        if case.own_process:
-            child = subprocess.run(
-                [sys.executable, "-m", "labcheck", *args], capture_output=True, text=True, timeout=120, check=False
-            )
-            code, out, err = child.returncode, child.stdout, child.stderr
-        else:
-            with pytest.raises(SystemExit) as info:
-                main(args)
-            code = info.value.code
-            out, err = capsys.readouterr()
+        code, out, err = run_cli(args, capsys, own_process=case.own_process)
         elapsed = time.monotonic() - started
     assert code == case.code, f"exit {code}\nstdout: {out}\nstderr: {err}"
     assert "Traceback" not in out + err

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from labcheck.cli import main
+from cli_kit import call
 from labcheck.errors import SpecError, UsageError
 from labcheck.session import load_lab
 from labcheck.spec import available_labs, load_solutions
@@ -29,14 +29,6 @@ def a_lab(root: Path, lab_id: str, *, with_solutions: bool = False) -> Path:
         manifest = folder / "solutions" / "solutions.yaml"
         manifest.write_text(manifest.read_text().replace("lab: part7", f"lab: {lab_id}"))
     return folder
-
-
-def call(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-        raise SystemExit(0)
-    out, err = capsys.readouterr()
-    return int(info.value.code or 0), out, err
 
 
 def test_the_builtin_lab_is_found_with_its_solutions() -> None:
