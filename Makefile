@@ -60,6 +60,9 @@ UNDER_TEST = PATH="$(CURDIR)/$(BIN):$$PATH" NO_MKDOCS_2_WARNING=1 LABCHECK_BIN="
 	LABCHECK_WHEEL="$$(ls $(CURDIR)/$(DIST)/labcheck-*.whl)"
 
 test: lint engine installed
+	@# buildx for the first engine's client too (--cli-plugins), as learners' Engine 23+ has it
+	@if scripts/modern-engine check 2>/dev/null; then scripts/modern-engine prepare; \
+	else echo "make test: no buildx from scripts/modern-engine for the first engine's client"; fi
 	@$(UNDER_TEST) $(BIN)/pytest
 	@case "$(MODERN)" in \
 	  off) echo "make test: the modern-engine pass is off (MODERN=off)" ;; \

@@ -169,3 +169,30 @@ def test_help_starts_fast_without_heavy_imports() -> None:
     code = f"import sys; import labcheck.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_watch_shows_a_skipped_exercise_with_its_reason_beside_graded_ones() -> None:
+    """On the classic image store the multi-platform exercise is skipped: watch says so, once,
+    and marks each graded check (it crashed on the first SKIP once)."""
+    from labcheck.cli.learner import watch_lines
+    from labcheck.results import CheckResult, ExerciseResult, LabResult, Status
+
+    def check(status: Status, message: str = "") -> CheckResult:
+        return CheckResult(f"c-{status.value}", f"a {status.value} check", status, 0, 1, message)
+
+    result = LabResult(
+        "part7",
+        "Docker registries",
+        (
+            ExerciseResult(
+                "hub-publish", "Publish", "docker-hub", tuple(map(check, (Status.PASS, Status.FAIL, Status.ERROR)))
+            ),
+            ExerciseResult(
+                "multi-platform", "Multi", "images", (check(Status.SKIP, "needs the containerd image store"),)
+            ),
+        ),
+    )
+    lines = watch_lines("part7", result, color=False)
+    assert "  hub-publish 0/3" in lines
+    assert [ln.strip()[0] for ln in lines if ln.startswith("    ")] == ["✔", "✘", "?"]
+    assert "- multi-platform skipped: needs the containerd image store" in lines

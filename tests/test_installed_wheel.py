@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from installed import ROOT
 from labcheck.environment.services import free_port
@@ -53,7 +54,8 @@ def test_the_wheel_holds_the_labs_solutions_and_templates() -> None:
 def test_the_installed_labcheck_works_outside_the_checkout(installed: Path, tmp_path: Path) -> None:
     version = run(installed, tmp_path, "--version")
     assert version.returncode == 0, version.stderr
-    assert version.stdout.startswith("labcheck ") and "\nlab part7 2.0.0\n" in version.stdout
+    lab_version = yaml.safe_load((ROOT / "labs" / "part7" / "lab.yaml").read_text(encoding="utf-8"))["version"]
+    assert version.stdout.startswith("labcheck ") and f"\nlab part7 {lab_version}\n" in version.stdout
     listed = run(installed, tmp_path, "list")
     assert listed.returncode == 0 and listed.stdout.startswith("part7  Docker registries")
     hint = run(installed, tmp_path, "hint", "part7", "hub-publish")

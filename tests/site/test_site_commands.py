@@ -346,3 +346,18 @@ def test_a_blob_mount_in_a_refused_push_is_not_drift() -> None:
     base = "unexpected status from POST request to http://localhost:5002/v2/hello-app/blobs/uploads/"
     mounted = f"{base}?mount=sha256:{'e' * 64}&from=my-app-releases: 404 Not Found"
     assert sc.normalise(mounted) == sc.normalise(f"{base}: 404 Not Found")
+
+
+def test_an_exit_status_for_one_image_store_counts_only_on_that_store(tmp_path: Path) -> None:
+    """`exit@classic=1`: a multi-platform build fails on the classic store (the page shows
+    that error in a tab) and must succeed on the containerd store."""
+    page = "<!-- run: needs=buildx exit@classic=1 -->\n```bash\necho building\nfalse\n```\n"
+    (block,) = sc.extract_blocks(page, "p.md")
+    assert block.options.exits_on("classic") == (1,) and block.options.exits_on("containerd") == (0,)
+    assert block.runs_on("classic") and block.runs_on("containerd")
+
+    def status(store: str) -> int:
+        script = sc.page_script([sc.block_code(block, {}, tmp_path, store)], "@@")
+        return subprocess.run(["bash", "-c", script], capture_output=True, check=False).returncode
+
+    assert (status("classic"), status("containerd")) == (0, 1)

@@ -6,10 +6,14 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from labcheck.cli.options import instance_option, learner_option
+
+if TYPE_CHECKING:
+    from labcheck.results import LabResult
 
 
 @click.command()
@@ -83,23 +87,16 @@ def watch(
 ) -> None:
     """Re-grade as you work: checks turn green, with a progress bar. Ctrl-C stops."""
     from labcheck.pause import pause_point
-    from labcheck.results import Status
     from labcheck.session import open_lab
 
     prepared = open_lab(lab, instance=instance, learner=learner)
     spec = prepared.spec
     prepared.exercises(exercises)  # unknown exercise ids are usage errors, before any I/O
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    marks = {Status.PASS: ("✔", "green"), Status.FAIL: ("✘", "red"), Status.ERROR: ("?", "yellow")}
     while True:
         result = prepared.grade(exercises, workspace=workspace_path)
         pause_point("watch-graded", spec.id)
-        lines = [f"{spec.id}{f' ({learner})' if learner else ''}  {_bar(result.points, result.max_points)}", ""]
-        for ex in result.exercises:
-            lines.append(f"{'✔' if ex.passed else ' '} {ex.id} {ex.points}/{ex.max_points}")
-            for c in ex.checks:
-                mark, fg = marks[c.status]
-                lines.append(f"    {click.style(mark, fg=fg) if color else mark} {c.title}")
+        lines = watch_lines(f"{spec.id}{f' ({learner})' if learner else ''}", result, color=color)
         if color and not once:
             click.clear()
         click.echo("\n".join(lines))
@@ -109,3 +106,26 @@ def watch(
             sys.exit(result.exit_code)
         click.echo(f"\nre-grading every {interval:g} s; Ctrl-C stops")
         time.sleep(interval)
+
+
+def watch_lines(title: str, result: LabResult, *, color: bool) -> list[str]:
+    """One screen of `labcheck watch`: the progress bar, each exercise and its checks."""
+    from labcheck.results import Status
+
+    marks = {
+        Status.PASS: ("✔", "green"),
+        Status.FAIL: ("✘", "red"),
+        Status.ERROR: ("?", "yellow"),
+        Status.SKIP: ("-", "cyan"),
+    }
+    lines = [f"{title}  {_bar(result.points, result.max_points)}", ""]
+    for ex in result.exercises:
+        if ex.skipped:  # not graded on this engine or target: say why, once
+            why = ex.checks[0].message if ex.checks else ""
+            lines.append(f"- {ex.id} skipped{f': {why}' if why else ''}")
+            continue
+        lines.append(f"{'✔' if ex.passed else ' '} {ex.id} {ex.points}/{ex.max_points}")
+        for c in ex.checks:
+            mark, fg = marks[c.status]
+            lines.append(f"    {click.style(mark, fg=fg) if color else mark} {c.title}")
+    return lines
