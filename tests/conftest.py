@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 from pathlib import Path
 
@@ -46,6 +47,12 @@ def modern_engine_env() -> dict[str, str]:
 
 def pytest_configure(config: pytest.Config) -> None:
     skip_guard(config)  # the CI skip guard (tests/ci_skips.py)
+    # Started in the background by a shell without job control (`make test &`, nohup), pytest
+    # inherits SIGINT ignored, and so would every labcheck the tests start: Python installs no
+    # KeyboardInterrupt handler then, and the Ctrl-C tests would test nothing. A handler of our
+    # own is reset to the default in each child, as a learner's terminal has it.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     engine = config.getoption("--engine")
     if engine not in ENGINES:
         raise pytest.UsageError(f"--engine {engine!r}: choose one of {', '.join(ENGINES)}")
