@@ -63,6 +63,13 @@ def _services_for(spec: LabSpec, sol: SolutionSpec) -> set[str]:
     }
 
 
+def _weight(spec: LabSpec, sol: SolutionSpec) -> int:
+    """How long the solution's lab takes to start and grade, roughly: its services, the ECR
+    stand-in (two containers and an API) counting three."""
+    kinds = {name: svc.kind for name, svc in spec.services.items()}
+    return sum(3 if kinds.get(name, "").startswith("ecr") else 1 for name in _services_for(spec, sol))
+
+
 def _compare_empty(result: LabResult) -> list[str]:
     problems = []
     for ex in result.exercises:
@@ -251,11 +258,14 @@ def verify_lab(
     labs: list[LabState] = []
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="labcheck-verify")
     try:
-        futures = [
-            pool.submit(verify_solution, spec, folder, sol, progress, learner, untag_later=labs)
-            for sol, learner in tasks
-        ]
-        return [future.result() for future in futures] + skipped
+        # the longest first, so that no long one starts last while the others sit idle
+        # (a lab with more services, the ECR stand-in's two containers above all, takes longer)
+        order = sorted(range(len(tasks)), key=lambda i: -_weight(spec, tasks[i][0]))
+        futures = {
+            i: pool.submit(verify_solution, spec, folder, tasks[i][0], progress, tasks[i][1], untag_later=labs)
+            for i in order
+        }
+        return [futures[i].result() for i in range(len(tasks))] + skipped
     finally:  # on Ctrl-C: no new solution starts; those under way clean up after themselves
         pool.shutdown(wait=True, cancel_futures=True)
         ours = tuple(f"{svc.address}/" for state in labs for svc in state.services.values())
