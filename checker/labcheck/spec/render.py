@@ -8,6 +8,7 @@ Docker's own Go templates (`{{.Repository}}`) in instructions must be wrapped in
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,31 @@ def _compile(text: str) -> jinja2.Template:
     return _ENV.from_string(text)
 
 
+#: `{{ name }}`: most of a spec's templates are nothing else (a service's address, the app)
+_PLACEHOLDER = re.compile(r"\{\{ *([A-Za-z_][A-Za-z0-9_]*) *\}\}")
+
+
+def _substituted(text: str, context: Mapping[str, Any]) -> str | None:
+    """`text` rendered without Jinja when it is literal text and `{{ name }}` placeholders of
+    names in `context` (what Jinja would print: str of each value), else None. Compiling a
+    template costs ~1.5 ms, and `labcheck run` renders a spec on every grade."""
+    if "\r" in text or "{%" in text or "{#" in text:  # line endings, statements, comments: Jinja's
+        return None
+    names = _PLACEHOLDER.findall(text)
+    rest = _PLACEHOLDER.sub("\0", text)
+    if not names or "{{" in rest or "{\0" in rest or "\0}" in rest or "\0" in text:
+        return None
+    if any(name not in context for name in names):
+        return None  # Jinja says which name is undefined
+    return _PLACEHOLDER.sub(lambda m: str(context[m.group(1)]), text)
+
+
 def _render(text: str, context: Mapping[str, Any], where: str) -> str:
     if "{" not in text:
         return text
+    fast = _substituted(text, context)
+    if fast is not None:
+        return fast
     try:
         return _compile(text).render(context)
     except jinja2.TemplateSyntaxError as exc:
