@@ -81,7 +81,8 @@ def main() -> int:
         }
         solve_env = {**env, **exports}
         # the lab's own instructions, in order, as a learner types them (as `make demo` does)
-        script = "\n".join(re.findall(r"```bash\n(.*?)```", lc("instructions", "part7", "--for-this-engine").stdout, re.S))
+        instructions = lc("instructions", "part7", "--for-this-engine").stdout
+        script = "\n".join(re.findall(r"```bash\n(.*?)```", instructions, re.S))
         subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script], cwd=ws, env=solve_env, capture_output=True, check=True
         )
