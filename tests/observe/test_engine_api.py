@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import secrets
+import socketserver
 import struct
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,3 +82,66 @@ def test_real_daemon_images_and_a_containers_log() -> None:
                 api.container_log(f"{name}-gone")
     finally:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+
+
+class _Daemon(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+@contextlib.contextmanager
+def fake_daemon(tmp_path: Path, answers: list[tuple[int, bytes]]) -> Iterator[list[str]]:
+    """A Docker daemon on a unix socket answering GET /images/json with `answers`, in turn."""
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            status, body = answers[min(len(asked), len(answers)) - 1]
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def address_string(self) -> str:
+            return "unix"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    path = tmp_path / "docker.sock"
+    server = _Daemon(str(path), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield asked
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+RACED = (404, b'{"message":"content digest sha256:94fd8986: not found"}')
+
+
+def test_an_image_removed_while_the_containerd_store_lists_them_is_asked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen in CI: verify's parallel jobs `docker rmi` while another grades, and Docker 26's
+    containerd store answers GET /images/json with 404 for the vanished content: an error
+    in the learner's report ("cannot read local images") although nothing was wrong."""
+    listed = b'[{"Id": "sha256:aa", "RepoTags": ["my-app:latest"]}]'
+    with fake_daemon(tmp_path, [RACED, RACED, (200, listed)]) as asked:
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/docker.sock")
+        with EngineApi() as api:
+            assert [i["Id"] for i in api.images()] == ["sha256:aa"]
+    assert asked == ["/images/json"] * 3
+
+
+def test_an_image_list_that_keeps_failing_is_an_error_not_an_empty_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with fake_daemon(tmp_path, [RACED]) as asked:
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/docker.sock")
+        with EngineApi() as api, pytest.raises(EngineApiError, match="HTTP 404 content digest"):
+            api.images()
+    assert len(asked) == 4

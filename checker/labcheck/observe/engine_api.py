@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import ssl
 import struct
+import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -32,6 +33,9 @@ _FRAME = struct.Struct(">BxxxL")  # stream type, 3 zero bytes, big-endian payloa
 _MAX_LOG_BYTES = 64 * 1024 * 1024  # a log's beginning, streamed: the rest is never read
 _MAX_IMAGE_LIST = 64 * 1024 * 1024
 _MAX_ERROR_BODY = 64 * 1024
+
+#: pauses before asking for the image list again after a 404 (None: give up)
+_LIST_RETRIES: tuple[float | None, ...] = (0.1, 0.3, 1.0, None)
 
 
 class EngineApiError(Exception):
@@ -120,8 +124,20 @@ class EngineApi:
         return data
 
     def images(self) -> list[dict[str, Any]]:
-        """`GET /images/json`: the tagged and dangling top-level images, as `docker images` lists them."""
-        data = self._json("/images/json")
+        """`GET /images/json`: the tagged and dangling top-level images, as `docker images` lists them.
+
+        The containerd image store answers the list with a 404 (`content digest sha256:...:
+        not found`) when an image is removed while it lists them (a `docker rmi` in another
+        terminal, or another verify job): that is a moment, not the daemon's answer, so the
+        list is asked again, a few times."""
+        for wait in _LIST_RETRIES:
+            try:
+                data = self._json("/images/json")
+                break
+            except EngineApiError as exc:
+                if "HTTP 404" not in str(exc) or wait is None:
+                    raise
+                time.sleep(wait)
         if not isinstance(data, list):
             raise EngineApiError("the daemon's image list is not a list")
         return [item for item in data if isinstance(item, dict)]
