@@ -361,3 +361,14 @@ def test_an_exit_status_for_one_image_store_counts_only_on_that_store(tmp_path: 
         return subprocess.run(["bash", "-c", script], capture_output=True, check=False).returncode
 
     assert (status("classic"), status("containerd")) == (0, 1)
+
+
+def test_dots_around_a_line_match_it_wherever_a_map_put_it() -> None:
+    """buildx prints an attestation's two annotations in either order (a Go map): the page
+    shows the one it teaches between `...` lines, which match both orders."""
+    page = ["  Annotations:", "  ...", "    vnd.docker.reference.digest: sha256:" + "a" * 64, "  ..."]
+    digest = "    vnd.docker.reference.digest: sha256:" + "b" * 64
+    kind = "    vnd.docker.reference.type:   attestation-manifest"
+    assert sc.match_lines(page, ["  Annotations:", digest, kind]) is not None
+    assert sc.match_lines(page, ["  Annotations:", kind, digest]) is not None
+    assert sc.match_lines(page, ["  Annotations:", kind]) is None
