@@ -42,13 +42,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     jobs = [int(j) for j in args.jobs.split(",")]
-    engine = subprocess.run(
-        ["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True, check=False
-    ).stdout.strip()
-    store = subprocess.run(
-        ["docker", "info", "--format", "{{json .DriverStatus}}"], capture_output=True, text=True, check=False
-    ).stdout
-    print(f"engine: Docker {engine}, {'containerd' if 'snapshotter' in store else 'classic'} image store")
+    from labcheck.observe.engine import engine_state
+    from labcheck.observe.engine_api import EngineApi
+
+    with EngineApi() as api:
+        version, engine = api.version().get("Version", "?"), engine_state(api.info())
+    print(f"engine: Docker {version}, {'containerd' if engine.containerd_store else 'classic'} image store")
     times: dict[int, list[float]] = {j: [] for j in jobs}
     for _ in range(args.runs):
         for j in jobs:

@@ -66,8 +66,7 @@ def _services_for(spec: LabSpec, sol: SolutionSpec) -> set[str]:
 def _weight(spec: LabSpec, sol: SolutionSpec) -> int:
     """How long the solution's lab takes to start and grade, roughly: its services, the ECR
     stand-in (two containers and an API) counting three."""
-    kinds = {name: svc.kind for name, svc in spec.services.items()}
-    return sum(3 if kinds.get(name, "").startswith("ecr") else 1 for name in _services_for(spec, sol))
+    return sum(3 if spec.services[name].kind == "ecr-api" else 1 for name in _services_for(spec, sol))
 
 
 def _compare_empty(result: LabResult) -> list[str]:

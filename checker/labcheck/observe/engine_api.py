@@ -34,12 +34,16 @@ _MAX_LOG_BYTES = 64 * 1024 * 1024  # a log's beginning, streamed: the rest is ne
 _MAX_IMAGE_LIST = 64 * 1024 * 1024
 _MAX_ERROR_BODY = 64 * 1024
 
-#: pauses before asking for the image list again after a 404 (None: give up)
-_LIST_RETRIES: tuple[float | None, ...] = (0.1, 0.3, 1.0, None)
+#: pauses before asking for the image list again after a 404
+_LIST_PAUSES = (0.1, 0.3, 1.0)
 
 
 class EngineApiError(Exception):
     """The daemon answered, but not with what we asked for (e.g. 404 for a removed container)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status of the daemon's answer, when it was not 200
 
 
 class EngineApi:
@@ -95,7 +99,7 @@ class EngineApi:
         try:
             return self._object(f"/images/{name}/json")
         except EngineApiError as exc:
-            if "HTTP 404" in str(exc):
+            if exc.status == 404:
                 return None
             raise
 
@@ -130,14 +134,14 @@ class EngineApi:
         not found`) when an image is removed while it lists them (a `docker rmi` in another
         terminal, or another verify job): that is a moment, not the daemon's answer, so the
         list is asked again, a few times."""
-        for wait in _LIST_RETRIES:
+        for pause in (*_LIST_PAUSES, None):
             try:
                 data = self._json("/images/json")
                 break
             except EngineApiError as exc:
-                if "HTTP 404" not in str(exc) or wait is None:
+                if exc.status != 404 or pause is None:
                     raise
-                time.sleep(wait)
+                time.sleep(pause)
         if not isinstance(data, list):
             raise EngineApiError("the daemon's image list is not a list")
         return [item for item in data if isinstance(item, dict)]
@@ -166,7 +170,7 @@ class EngineApi:
                 message = str(data.get("message") or "") if isinstance(data, dict) else ""
             except ValueError:
                 message = ""
-            raise EngineApiError(f"{path}: HTTP {status} {printable(message)[:300]}".rstrip())
+            raise EngineApiError(f"{path}: HTTP {status} {printable(message)[:300]}".rstrip(), status)
         return body
 
 
