@@ -39,15 +39,20 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def git(repo: Path, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[bytes]:
-    """`git -C repo ARGS` run safely (see the module docstring). Never raises for git's own
-    failures: a missing git (127) or a timeout (124) is a failed command with a reason in stderr."""
+def git(
+    repo: Path, *args: str, timeout: float = 60.0, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """`git -C repo ARGS` run safely (see the module docstring), `stdin` its input. Never raises
+    for git's own failures: a missing git (127) or a timeout (124) is a failed command with a
+    reason in stderr."""
     command = ["git", "--no-pager"]
     for setting in SAFE_CONFIG:
         command += ["-c", setting]
     command += ["-C", str(repo), *args]
     try:
-        return subprocess.run(command, capture_output=True, timeout=timeout, env=_environment(), check=False)
+        return subprocess.run(
+            command, input=stdin, capture_output=True, timeout=timeout, env=_environment(), check=False
+        )
     except FileNotFoundError:
         return subprocess.CompletedProcess(command, 127, b"", b"git is not installed")
     except subprocess.TimeoutExpired:

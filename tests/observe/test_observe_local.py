@@ -44,6 +44,34 @@ def test_history_is_newest_first_with_files_per_commit(repo: Path) -> None:
     assert ws.commit_for_tag("latest") is None
 
 
+def test_files_are_read_as_git_cat_file_blob_reads_them_one_by_one(repo: Path) -> None:
+    """One `cat-file --batch` for every commit and file gives what `cat-file blob` gives each:
+    binary bytes and newlines kept, an empty file, a name with spaces, a directory (no file),
+    a file deleted in a later commit, a missing one."""
+    (repo / "bin.dat").write_bytes(b"\x00\x1f\x8b\nline\r\n\xff")
+    (repo / "empty").write_bytes(b"")
+    (repo / "with space.txt").write_text("spaced\n")
+    (repo / "dir").mkdir()
+    (repo / "dir" / "inner").write_text("x")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "third")
+    git(repo, "rm", "-q", "bin.dat")
+    git(repo, "commit", "-qm", "fourth")
+    names = frozenset({"version.txt", "bin.dat", "empty", "with space.txt", "dir", "dir/inner", "missing.txt"})
+    ws = observe_workspace(repo, names)
+    assert isinstance(ws, WorkspaceState)
+    assert len(ws.commits) == 4
+    for commit in ws.commits:
+        for name in names:
+            one = subprocess.run(
+                ["git", "-C", str(repo), "cat-file", "blob", f"{commit.sha}:{name}"], capture_output=True
+            )
+            assert commit.files[name] == (one.stdout if one.returncode == 0 else None), (commit.subject, name)
+    assert ws.commits[1].files["bin.dat"] == b"\x00\x1f\x8b\nline\r\n\xff"
+    assert ws.commits[0].files["bin.dat"] is None  # deleted
+    assert ws.commits[1].files["dir"] is None  # a tree, not a file
+
+
 @pytest.mark.parametrize(
     ("line", "flagged"),
     [

@@ -20,15 +20,35 @@ def observe_workspace(path: Path, files: frozenset[str]) -> WorkspaceState | Una
     if log.returncode != 0:
         reason = log.stderr.decode(errors="replace").strip().splitlines()
         return Unavailable(f"cannot read git history of {path}: {reason[-1] if reason else 'git failed'}")
-    commits = []
-    for line in log.stdout.decode(errors="replace").splitlines():
-        sha, _, subject = line.partition("\x00")
-        contents: dict[str, bytes | None] = {}
-        for f in sorted(files):
-            shown = git(path, "cat-file", "blob", f"{sha}:{f}")  # the bytes: no textconv, no filters
-            contents[f] = shown.stdout if shown.returncode == 0 else None
-        commits.append(Commit(sha=sha, subject=subject, files=contents))
-    return WorkspaceState(path=str(path), commits=tuple(commits), inline_passwords=_inline_passwords(path))
+    history = [line.partition("\x00") for line in log.stdout.decode(errors="replace").splitlines()]
+    blobs = _blobs(path, [f"{sha}:{f}" for sha, _, _ in history for f in sorted(files)])
+    commits = tuple(
+        Commit(sha=sha, subject=subject, files={f: blobs.get(f"{sha}:{f}") for f in sorted(files)})
+        for sha, _, subject in history
+    )
+    return WorkspaceState(path=str(path), commits=commits, inline_passwords=_inline_passwords(path))
+
+
+def _blobs(path: Path, names: list[str]) -> dict[str, bytes]:
+    """The bytes of each `commit:file` that is a file there, read by one `git cat-file --batch`
+    (one git process, not one per commit and file): no textconv, no filters."""
+    names = [n for n in names if "\n" not in n]  # one name a line
+    if not names:
+        return {}
+    batch = git(path, "cat-file", "--batch", stdin="".join(f"{n}\n" for n in names).encode())
+    out, pos, found = batch.stdout, 0, {}
+    for name in names:  # `<oid> <type> <size>\n<bytes>\n`, or `<name> missing\n` (or ambiguous)
+        end = out.find(b"\n", pos)
+        if end < 0:
+            break  # git stopped early (it failed): what is left is not there
+        header = out[pos:end].split(b" ")
+        pos = end + 1
+        if len(header) == 3 and header[2].isdigit():
+            size = int(header[2])
+            if header[1] == b"blob":
+                found[name] = out[pos : pos + size]
+            pos += size + 1
+    return found
 
 
 def _inline_passwords(path: Path) -> tuple[InlinePassword, ...]:
