@@ -35,9 +35,8 @@ from labcheck.errors import LabcheckError
 from labcheck.reporters.text import TextReporter
 from labcheck.results import CheckResult, ExerciseResult, LabResult, Status
 from labcheck.session import load_lab, prepare
-from labcheck.spec import LabSpec
 from labcheck.spec.loader import lab_path
-from labcheck.spec.model import ExerciseSpec
+from labcheck.spec.model import ExerciseSpec, LabSpec
 from labcheck.spec.render import exports
 
 LAB_ID = "part7"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from labcheck.checks.base import Context
+from labcheck.checks.base import Args, Context
 from labcheck.checks.catalog import kind_of
 from labcheck.errors import UsageError
 from labcheck.observe.engine import lacking
@@ -69,6 +69,7 @@ def evaluate(
     *,
     remote: bool = False,
     ecr: bool = False,
+    args: Mapping[tuple[str, str], Args] | None = None,
 ) -> LabResult:
     """Pure: results of the exercises' checks on these observations.
 
@@ -89,9 +90,9 @@ def evaluate(
                 continue
             kind = kind_of(check)
             try:
-                args = kind.parse(check.args)
-                outcome = kind.evaluate(args, obs, ctx)
-                note = _partly_read(kind.needs(args).repos, obs)
+                parsed = _parsed(ex, check, args)
+                outcome = kind.evaluate(parsed, obs, ctx)
+                note = _partly_read(kind.needs(parsed).repos, obs)
             except Exception as exc:  # a bug in a check must not read as the learner's fault
                 outcome, note = Outcome.errored(f"internal error in check kind {check.kind}: {exc!r}"), ""
             hint = outcome.hint
@@ -114,6 +115,12 @@ def evaluate(
             checks = [c if c.status is Status.SKIP else _skipped(c, cannot) for c in checks]
         results.append(ExerciseResult(id=ex.id, title=ex.title, lesson=ex.lesson, checks=tuple(checks)))
     return LabResult(lab=spec.id, title=spec.title, exercises=tuple(results), target=target)
+
+
+def _parsed(exercise: ExerciseSpec, check: CheckSpec, args: Mapping[tuple[str, str], Args] | None) -> Args:
+    """The check's arguments: parsed already (`args`, by exercise and check id), else now."""
+    found = args.get((exercise.id, check.id)) if args else None
+    return found if found is not None else kind_of(check).parse(check.args)
 
 
 def _skipped(check: CheckResult, reason: str) -> CheckResult:
@@ -143,12 +150,14 @@ def grade(
     docker_config: str | None = None,
     remote: bool = False,
     ecr: bool = False,
+    args: Mapping[tuple[str, str], Args] | None = None,
 ) -> LabResult:
-    """Gather what the graded checks need, once, then evaluate them (`ecr`: the remote is an AWS ECR)."""
+    """Gather what the graded checks need, once, then evaluate them (`ecr`: the remote is an AWS
+    ECR; `args`: the checks' arguments parsed already, by exercise and check id)."""
     needs = merge(
         [
             *(
-                kind_of(c).observations(kind_of(c).parse(c.args))
+                kind_of(c).observations(_parsed(ex, c, args))
                 for ex in exercises
                 for c in ex.checks
                 if graded(ex, c, remote, ecr=ecr)
@@ -159,4 +168,4 @@ def grade(
     obs = gather(needs, targets, workspace=workspace, docker_config=docker_config)
     hosts = {name: t.host for name, t in targets.items()}
     target = ", ".join(sorted({t.host for t in targets.values()}))
-    return evaluate(spec, exercises, obs, hosts, target, remote=remote, ecr=ecr)
+    return evaluate(spec, exercises, obs, hosts, target, remote=remote, ecr=ecr, args=args)

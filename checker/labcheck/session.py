@@ -6,33 +6,50 @@ and the learner's values, and say where each service is read (its targets). Ever
 gets the same `PreparedLab`, so none of them repeats those steps:
 
     spec -> environment (state) -> context and rendered spec -> targets -> grade -> results
+
+What depends only on the spec file and the context (the validated spec, its rendering and
+every check's parsed arguments) is kept in labcheck.disk_cache between runs: a grade pays
+for it once per spec and per running instance, not every time.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from labcheck.checks.catalog import validate_check
+from labcheck import disk_cache
+from labcheck.checks.base import Args
+from labcheck.checks.catalog import parsed_args, validate_check
 from labcheck.environment.state import LabState, check_services, load_state, require_state
 from labcheck.errors import UsageError
 from labcheck.grading import grade, select
 from labcheck.observe.gather import Target, lab_targets
 from labcheck.results import LabResult
-from labcheck.spec.loader import read_lab
+from labcheck.spec.loader import lab_path, parse_lab, read_text
 from labcheck.spec.model import ExerciseSpec, LabSpec
 from labcheck.spec.render import exports, render_lab, template_context
 
 
 def load_lab(lab: str) -> LabSpec:
     """A lab spec by id (or path), validated: its structure, templates, and each check's kind
-    and arguments (the check kinds live above the spec layer, so they are checked here)."""
-    spec, rendered = read_lab(lab)
+    and arguments (the check kinds live above the spec layer, so they are checked here).
+
+    A spec validated before, from the same bytes by the same labcheck, comes from the cache."""
+    path = lab_path(lab)
+    text = read_text(path)
+    key = disk_cache.cache_key("lab", lab, str(path.resolve()), text)
+    cached = disk_cache.load(key)
+    if isinstance(cached, LabSpec):
+        return cached
+    spec, rendered = parse_lab(lab, path, text)
     where = spec.folder / "lab.yaml"
     for i, ex in enumerate(rendered.exercises):
         for j, check in enumerate(ex.checks):
             validate_check(check, spec, f"{where}: exercises.{i}.checks.{j}")
+    spec._source_key = key
+    disk_cache.store(key, spec)
     return spec
 
 
@@ -49,6 +66,14 @@ def lab_context(
     A service is named where it runs (the instance's `state`), else on its default port;
     `addresses` and `users` override both (a remote registry, a workshop's shared one).
     """
+    hosts, logins = _where(spec, state, addresses, users)
+    return template_context(spec, hosts, logins, learner)
+
+
+def _where(
+    spec: LabSpec, state: LabState | None, addresses: Mapping[str, str] | None, users: Mapping[str, str] | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Each service's address and login user (see lab_context)."""
     hosts = {name: f"localhost:{svc.port}" for name, svc in spec.services.items()}
     logins = {name: user for name, svc in spec.services.items() if (user := svc.login_user)}
     if state is not None:
@@ -56,7 +81,35 @@ def lab_context(
         logins.update(state.usernames())
     hosts.update(addresses or {})
     logins.update(users or {})
-    return template_context(spec, hosts, logins, learner)
+    return hosts, logins
+
+
+@dataclass(frozen=True)
+class _Rendered:
+    """What rendering a spec for one place and learner makes (kept in the cache)."""
+
+    context: dict[str, str]
+    spec: LabSpec
+    args: dict[tuple[str, str], Args]
+
+
+def _render(spec: LabSpec, hosts: dict[str, str], logins: dict[str, str], learner: str | None) -> _Rendered:
+    """The context for these addresses, logins and learner, the spec rendered in it and each
+    check's parsed arguments (catalog.parsed_args); from the cache when this spec (read by
+    load_lab) was rendered for them before."""
+    key = None
+    if spec.source_key is not None:
+        where = json.dumps([hosts, logins, learner], sort_keys=True)
+        key = disk_cache.cache_key("rendered", spec.source_key, where)
+        cached = disk_cache.load(key)
+        if isinstance(cached, _Rendered):
+            return cached
+    context = template_context(spec, hosts, logins, learner)
+    rendered = render_lab(spec, context)
+    made = _Rendered(context, rendered, parsed_args(rendered))
+    if key is not None:
+        disk_cache.store(key, made)
+    return made
 
 
 def lab_state(spec: LabSpec, instance: str | None, *, required: bool) -> LabState | None:
@@ -84,6 +137,7 @@ class PreparedLab:
     learner: str | None = None  # a workshop learner's id: their own values
     remote: bool = False  # graded on --registry: only the checks marked `remote`
     ecr: bool = False  # that registry is an AWS ECR
+    args: Mapping[tuple[str, str], Args] = field(default_factory=dict)  # parsed, by exercise and check id
 
     def exercises(self, ids: Sequence[str] = ()) -> list[ExerciseSpec]:
         """The rendered exercises named (all when none); UsageError for an unknown id."""
@@ -105,6 +159,7 @@ class PreparedLab:
             docker_config=docker_config,
             remote=self.remote,
             ecr=self.ecr,
+            args=self.args,
         )
         return replace(result, learner=self.learner)  # the report says whose values it graded
 
@@ -122,10 +177,11 @@ def prepare(
 ) -> PreparedLab:
     """`spec` rendered for `state` (or its default ports) and `learner`; its targets are the
     running lab's unless given (a remote registry), none without a lab (the site, hints)."""
-    context = lab_context(spec, state=state, learner=learner, addresses=addresses, users=users)
+    hosts, logins = _where(spec, state, addresses, users)
+    made = _render(spec, hosts, logins, learner)
     if targets is None:
         targets = lab_targets(state) if state is not None else {}
-    return PreparedLab(spec, render_lab(spec, context), context, dict(targets), state, learner, remote, ecr)
+    return PreparedLab(spec, made.spec, made.context, dict(targets), state, learner, remote, ecr, made.args)
 
 
 def open_lab(

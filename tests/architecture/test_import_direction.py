@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
             "results",
             "limits",
             "ecr_api",
+            "disk_cache",
         ],
         0,
     ),

@@ -11,8 +11,7 @@ import pytest
 from cli_kit import call
 from labcheck.errors import SpecError, UsageError
 from labcheck.session import load_lab
-from labcheck.spec import available_labs, load_solutions
-from labcheck.spec.loader import lab_path
+from labcheck.spec.loader import available_labs, lab_path, load_solutions
 from labcheck.spec.sources import BUILTIN, LABS_ENV, all_labs, builtin_root, find_lab
 
 PART7 = lab_path("part7").parent

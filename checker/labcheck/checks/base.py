@@ -31,7 +31,8 @@ from labcheck.results import Outcome
 class Args(BaseModel):
     """Base of every kind's arguments: frozen, unknown keys refused."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # built on first validation: a run whose arguments come parsed from the cache never does
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class RepoArgs(Args):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from pydantic import ValidationError
 
-from labcheck.checks.base import CheckKind
+from labcheck.checks.base import Args, CheckKind
 from labcheck.checks.ecr import EcrImmutableTags, EcrLifecyclePolicy, EcrRepository, EcrScanOnPush, PushedBy
 from labcheck.checks.git import CommitTag, LatestIsNewestCommit
 from labcheck.checks.images import (
@@ -67,3 +68,16 @@ def validate_check(check: CheckSpec, spec: LabSpec, where: str) -> None:
         service = getattr(args, key, None)
         if service is not None and service not in spec.services:
             raise SpecError(f"{where}.args.{key}: unknown service {service!r} (lab has: {', '.join(spec.services)})")
+
+
+def parsed_args(spec: LabSpec) -> dict[tuple[str, str], Args]:
+    """Each check's parsed arguments by (exercise id, check id); a check whose arguments do not
+    parse (or whose kind is unknown) is left out: grading parses it again and says why."""
+    parsed: dict[tuple[str, str], Args] = {}
+    for ex in spec.exercises:
+        for check in ex.checks:
+            kind = KINDS.get(check.kind)
+            if kind is not None:
+                with contextlib.suppress(ValidationError):
+                    parsed[(ex.id, check.id)] = kind.parse(check.args)
+    return parsed

@@ -93,8 +93,7 @@ def cli() -> None:
 def list_cmd() -> None:
     """List the labs and their exercises."""
     from labcheck.session import load_lab
-    from labcheck.spec import available_labs
-    from labcheck.spec.loader import lab_path
+    from labcheck.spec.loader import available_labs, lab_path
 
     labs = available_labs()
     if not labs:

@@ -1,15 +1,5 @@
-"""Lab specs: the YAML an author writes, validated into frozen models."""
+"""Lab specs: the YAML an author writes, validated into frozen models.
 
-from labcheck.spec.loader import available_labs, load_solutions, read_lab
-from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec, ServiceSpec, SolutionSpec
-
-__all__ = [
-    "CheckSpec",
-    "ExerciseSpec",
-    "LabSpec",
-    "ServiceSpec",
-    "SolutionSpec",
-    "available_labs",
-    "load_solutions",
-    "read_lab",
-]
+Import from the submodules (labcheck.spec.loader, .model, .render, .sources): this package
+imports nothing itself, so that finding a lab (spec.sources) does not load YAML and Jinja.
+"""

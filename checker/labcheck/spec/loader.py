@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from labcheck.errors import SpecError, UsageError
@@ -26,13 +25,19 @@ def available_labs() -> list[str]:
     return [location.id for location in all_labs()]
 
 
-def _read_yaml(path: Path) -> Any:
+def read_text(path: Path) -> str:
+    """A spec file's text; SpecError naming the file when it cannot be read or is not UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SpecError(f"{path}: cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise SpecError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+
+
+def _parse_yaml(text: str, path: Path) -> Any:
+    import yaml  # only when a spec is parsed, not when a prepared one comes from the cache
+
     try:
         # libyaml's loader when PyYAML was built with it: ~10 times faster than pure Python
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -45,6 +50,10 @@ def _read_yaml(path: Path) -> Any:
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "malformed YAML"
         raise SpecError(f"{path}{where}: invalid YAML: {problem}") from exc
+
+
+def _read_yaml(path: Path) -> Any:
+    return _parse_yaml(read_text(path), path)
 
 
 def _validate(model: type[M], data: Any, path: Path) -> M:
@@ -88,7 +97,12 @@ def read_lab(lab: str) -> tuple[LabSpec, LabSpec]:
     file, key path and problem when its structure or a template is wrong. (The application
     layer, labcheck.session.load_lab, also checks each check's kind and arguments.)"""
     path = lab_path(lab)
-    spec = _validate(LabSpec, _read_yaml(path), path)
+    return parse_lab(lab, path, read_text(path))
+
+
+def parse_lab(lab: str, path: Path, text: str) -> tuple[LabSpec, LabSpec]:
+    """read_lab() of the text read from `path` (found for `lab`)."""
+    spec = _validate(LabSpec, _parse_yaml(text, path), path)
     if path.parent.name == lab and spec.id != lab:  # found by id: the folder names the lab
         raise SpecError(f"{path}: id: {spec.id!r} differs from the lab's folder name")
     rendered = compile_templates(spec, path)

@@ -19,7 +19,9 @@ EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$", max_len
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
+    # defer_build: a model's validator is built when it first validates, not at import; a
+    # run whose spec comes validated from the cache (labcheck.session) never builds one
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False, defer_build=True)
 
 
 #: The user name ECR logins use, whatever the account: `docker login --username AWS`.
@@ -193,6 +195,13 @@ class LabSpec(_Frozen):
     exercises: tuple[ExerciseSpec, ...] = Field(min_length=1)
     # the folder lab.yaml was read from (its app/ and solutions); set by the loader, not by YAML
     _folder: Path | None = PrivateAttr(None)
+    # what the spec was made from (file, bytes, code: disk_cache.cache_key), for caching what
+    # is made from it in turn; set by labcheck.session, None for a spec made otherwise
+    _source_key: str | None = PrivateAttr(None)
+
+    @property
+    def source_key(self) -> str | None:
+        return self._source_key
 
     @property
     def folder(self) -> Path:

@@ -11,21 +11,29 @@ import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from labcheck.errors import SpecError
 from labcheck.spec.model import CheckSpec, ExerciseSpec, LabSpec
 
-_ENV = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+if TYPE_CHECKING:
+    import jinja2
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The sandbox every template renders in; Jinja is imported only when a template needs it
+    (most are plain `{{ name }}`, see _substituted), ~25 ms off a run that needs none."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 @functools.lru_cache(maxsize=4096)
 def _compile(text: str) -> jinja2.Template:
     """A template compiled once: a class report renders the same spec for hundreds of learners."""
-    return _ENV.from_string(text)
+    return _environment().from_string(text)
 
 
 #: `{{ name }}`: most of a spec's templates are nothing else (a service's address, the app)
@@ -52,6 +60,8 @@ def _render(text: str, context: Mapping[str, Any], where: str) -> str:
     fast = _substituted(text, context)
     if fast is not None:
         return fast
+    import jinja2
+
     try:
         return _compile(text).render(context)
     except jinja2.TemplateSyntaxError as exc:
