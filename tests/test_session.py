@@ -29,11 +29,11 @@ def cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_spec_from_the_cache_equals_one_read_afresh(cached: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    first = prepare(load_lab(str(cached)))
+    first = prepare(load_lab(str(cached)), keep=True)
     assert len(list((cached.parents[2] / "cache").iterdir())) == 2  # the spec, and its rendering
-    again = prepare(load_lab(str(cached)))
+    again = prepare(load_lab(str(cached)), keep=True)
     monkeypatch.setenv("LABCHECK_NO_CACHE", "1")
-    fresh = prepare(load_lab(str(cached)))
+    fresh = prepare(load_lab(str(cached)), keep=True)
     for made in (again, first):
         assert made.spec == fresh.spec and made.spec.folder == fresh.spec.folder
         assert made.rendered == fresh.rendered
@@ -65,7 +65,17 @@ def test_each_place_and_learner_gets_its_own_rendering(cached: Path) -> None:
     ada = prepare(spec, learner="ada")
     assert running.context["hub"] == "localhost:25001" and default.context["hub"] != "localhost:25001"
     assert ada.context != default.context
-    assert prepare(spec, learner="ada").rendered == ada.rendered  # from the cache, the same
+    assert prepare(spec, learner="ada", keep=True).rendered == ada.rendered
+    assert prepare(spec, learner="ada", keep=True).rendered == ada.rendered  # from the cache, the same
+
+
+def test_a_class_of_learners_leaves_no_renderings_behind(cached: Path) -> None:
+    """A class report renders each learner's lab once per report: caching those would write
+    hundreds of entries never read again (and evict the ones that are)."""
+    spec = load_lab(str(cached))
+    for learner in ("ada", "bob", "cy"):
+        prepare(spec, learner=learner, addresses={"hub": "127.0.0.1:5999"}, users={"hub": learner})
+    assert len(list((cached.parents[2] / "cache").iterdir())) == 1  # the spec only
 
 
 def test_a_graded_run_imports_neither_yaml_nor_jinja_once_cached(cached: Path) -> None:

@@ -93,12 +93,14 @@ class _Rendered:
     args: dict[tuple[str, str], Args]
 
 
-def _render(spec: LabSpec, hosts: dict[str, str], logins: dict[str, str], learner: str | None) -> _Rendered:
+def _render(
+    spec: LabSpec, hosts: dict[str, str], logins: dict[str, str], learner: str | None, *, keep: bool
+) -> _Rendered:
     """The context for these addresses, logins and learner, the spec rendered in it and each
-    check's parsed arguments (catalog.parsed_args); from the cache when this spec (read by
-    load_lab) was rendered for them before."""
+    check's parsed arguments (catalog.parsed_args); with `keep`, from the cache when this spec
+    (read by load_lab) was rendered for them before, else kept there for the next time."""
     key = None
-    if spec.source_key is not None:
+    if keep and spec.source_key is not None:
         where = json.dumps([hosts, logins, learner], sort_keys=True)
         key = disk_cache.cache_key("rendered", spec.source_key, where)
         cached = disk_cache.load(key)
@@ -174,11 +176,14 @@ def prepare(
     targets: Mapping[str, Target] | None = None,
     remote: bool = False,
     ecr: bool = False,
+    keep: bool = False,
 ) -> PreparedLab:
     """`spec` rendered for `state` (or its default ports) and `learner`; its targets are the
-    running lab's unless given (a remote registry), none without a lab (the site, hints)."""
+    running lab's unless given (a remote registry), none without a lab (the site, hints).
+    `keep`: the rendering is worth caching (a lab graded again and again, not one of a class's
+    hundreds of learners, whose renderings would each be written once and read never)."""
     hosts, logins = _where(spec, state, addresses, users)
-    made = _render(spec, hosts, logins, learner)
+    made = _render(spec, hosts, logins, learner, keep=keep)
     if targets is None:
         targets = lab_targets(state) if state is not None else {}
     return PreparedLab(spec, made.spec, made.context, dict(targets), state, learner, remote, ecr, made.args)
@@ -197,7 +202,7 @@ def open_lab(
     (then on its default ports, with no targets: for hints and instructions)."""
     spec = load_lab(lab) if isinstance(lab, str) else lab
     state = lab_state(spec, instance, required=running)
-    return prepare(spec, state=state, learner=learner, addresses=addresses, users=users)
+    return prepare(spec, state=state, learner=learner, addresses=addresses, users=users, keep=True)
 
 
 def open_remote(
