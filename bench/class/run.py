@@ -9,7 +9,8 @@ token (the same small blobs for all: `labcheck.classroom.synthetic`), then grade
 N learners with a cold client per run (tokens, tags, digests, manifests, configs: what
 `labcheck class report` does) and prints the median per size, then one end-to-end
 `labcheck class report` for the whole class. Everything is removed at the end. Times are
-printed, never asserted.
+printed, never asserted. Beside each median: the CPU the grader (this process) and the
+registry:2 container (read from /proc, when the engine runs on this machine) spent on it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -26,6 +28,24 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def container_cpu(container_id: str) -> float | None:
+    """CPU seconds (user + system) of the container's main process so far; None when its
+    process is not visible here (a remote or virtualised engine)."""
+    pid = subprocess.run(
+        ["docker", "inspect", "-f", "{{.State.Pid}}", container_id], capture_output=True, text=True
+    ).stdout.strip()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -55,19 +75,30 @@ def main() -> int:
         start = time.perf_counter()
         push_finished_work(spec, state, workers=16)
         print(f"pushed every learner's hub work through the API: {time.perf_counter() - start:.2f} s")
-        print(f"{'learners':>8}  {'median':>8}  {'min':>7}  {'max':>7}  {'per learner':>11}  all passed")
+        print(
+            f"{'learners':>8}  {'median':>8}  {'min':>7}  {'max':>7}  {'per learner':>11}  all passed"
+            "  grader cpu  registry cpu (medians)"
+        )
         for size in sizes:
             sub = dataclasses.replace(state, learners=state.learners[:size])
-            times, ok = [], True
+            times, grader, registry, ok = [], [], [], True
             for _ in range(args.runs):
-                t0 = time.perf_counter()
+                t0, c0, r0 = time.perf_counter(), own_cpu(), container_cpu(state.container_id)
                 report = grade_class(spec, sub)
                 to_table(report), to_csv(report), to_json(report), to_html(report, 10)
                 times.append(time.perf_counter() - t0)
+                grader.append(own_cpu() - c0)
+                r1 = container_cpu(state.container_id)
+                if r0 is not None and r1 is not None:
+                    registry.append(r1 - r0)
                 ok = ok and all(r.result.points == r.result.max_points > 0 for r in report.rows)
             med = statistics.median(times)
             spread = f"{min(times):>6.2f}s  {max(times):>6.2f}s"
-            print(f"{size:>8}  {med:>7.2f}s  {spread}  {1000 * med / size:>9.1f}ms  {ok}")
+            reg = f"{statistics.median(registry):>9.2f}s" if registry else "      n/a"
+            print(
+                f"{size:>8}  {med:>7.2f}s  {spread}  {1000 * med / size:>9.1f}ms  {ok!s:>10}"
+                f"  {statistics.median(grader):>9.2f}s  {reg}"
+            )
         labcheck = shutil.which("labcheck") or str(ROOT / ".venv" / "bin" / "labcheck")
         t0 = time.perf_counter()
         subprocess.run([labcheck, "class", "report", "--output-dir", str(tmp / "out")], check=True, capture_output=True)
