@@ -124,3 +124,16 @@ def test_a_folder_that_cannot_be_made_is_no_error(tmp_path: Path, monkeypatch: p
     monkeypatch.setenv("LABCHECK_CACHE_DIR", str(blocker / "cache"))
     disk_cache.store(disk_cache.cache_key("k"), 1)
     assert disk_cache.load(disk_cache.cache_key("k")) is None
+
+
+def test_a_user_without_a_home_runs_uncached(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Path.home() raises for a user with no HOME and no passwd entry (a container's random uid)."""
+    monkeypatch.delenv("LABCHECK_CACHE_DIR", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    disk_cache.store(disk_cache.cache_key("h"), 1)
+    assert disk_cache.load(disk_cache.cache_key("h")) is None

@@ -77,12 +77,12 @@ def load(key: str) -> object | None:
     """The value stored under `key`, or None (none, turned off, or not safe to read)."""
     if not enabled():
         return None
-    folder = cache_dir()
-    path = folder / f"{key}{_SUFFIX}"
     try:
+        folder = cache_dir()
+        path = folder / f"{key}{_SUFFIX}"
         check_private_dir(folder, tip=_TIP)
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except (OSError, LabcheckError):
+    except (OSError, LabcheckError, RuntimeError, KeyError):  # Path.home() of a user without one
         return None
     try:
         with os.fdopen(fd, "rb") as fh:
@@ -101,11 +101,11 @@ def store(key: str, value: object) -> None:
     """Keep `value` under `key`; silently nothing when the folder cannot take it."""
     if not enabled():
         return
-    folder = cache_dir()
     try:
+        folder = cache_dir()
         write_private(folder / f"{key}{_SUFFIX}", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), tip=_TIP)
         entries = sorted(folder.glob(f"*{_SUFFIX}"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
         for old in entries[MAX_ENTRIES:]:
             old.unlink()
-    except (OSError, LabcheckError, pickle.PicklingError):
+    except (OSError, LabcheckError, RuntimeError, KeyError, pickle.PicklingError):
         return
