@@ -90,3 +90,16 @@ def test_a_graded_run_imports_neither_yaml_nor_jinja_once_cached(cached: Path) -
     first, second = (r.stdout.split() for r in runs)
     assert first[1:] == ["True", "True", "True"]  # the first reads and validates
     assert second[0] == first[0] and second[1:] == ["False", "False", "False"]
+
+
+def test_the_lab_s_own_registries_are_read_without_counting_pulls(cached: Path) -> None:
+    """Only a lab's own services resolve tags by GET (`free_pulls`); a remote registry such as
+    Docker Hub, where a manifest GET is a pull, keeps HEAD (open_remote's targets)."""
+    from labcheck.observe.gather import Target
+
+    spec = load_lab(str(cached))
+    services = {n: ServiceState(n, "X", "127.0.0.1", 26000 + i, f"c{i}") for i, n in enumerate(spec.services)}
+    save_state(LabState("part7", "part7", services))
+    targets = open_lab(str(cached)).targets
+    assert targets and all(t.free_pulls for t in targets.values())
+    assert Target("docker.io").free_pulls is False

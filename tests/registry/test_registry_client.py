@@ -162,6 +162,35 @@ def test_every_manifest_request_sends_the_full_accept_list() -> None:
         assert [t.strip() for t in request.headers["Accept"].split(",")] == expected
 
 
+def test_where_pulls_are_free_a_tag_is_resolved_by_one_get_kept_for_its_manifest() -> None:
+    """A lab's own registry counts no pulls: GET the tag's manifest once (its digest hashed and
+    checked against the header) instead of HEAD, then GET by digest."""
+    client, recorder, _ = make_client(manifest_handler(head_digest=None, get_digest=MANIFEST_DIGEST), free_pulls=True)
+    assert client.resolve("x", "1") == MANIFEST_DIGEST
+    assert client.manifest("x", MANIFEST_DIGEST).raw == MANIFEST  # kept: no request
+    assert recorder.methods == ["GET"]
+    assert recorder.requests[0].url.path == "/v2/x/manifests/1"
+    client.manifest("x", MANIFEST_DIGEST)  # kept once: asked again, it is read again
+    assert recorder.methods == ["GET", "GET"]
+    assert client.resolve("x", MANIFEST_DIGEST) == MANIFEST_DIGEST  # a digest: HEAD, as ever
+    assert recorder.methods[2] == "HEAD"  # (then GET: this registry sends no digest on HEAD)
+
+
+def test_where_pulls_are_free_a_lying_digest_header_is_still_caught() -> None:
+    client, _, _ = make_client(manifest_handler(head_digest=None, get_digest=OTHER_DIGEST), free_pulls=True)
+    with pytest.raises(RegistryProtocolError, match=OTHER_DIGEST):
+        client.resolve("x", "1")
+
+
+def test_where_pulls_are_free_a_missing_tag_is_none() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"errors": [{"code": "MANIFEST_UNKNOWN", "message": "unknown"}]})
+
+    client, recorder, _ = make_client(handler, free_pulls=True)
+    assert client.resolve("x", "nope") is None
+    assert recorder.methods == ["GET"]
+
+
 def test_resolve_falls_back_to_get_and_hashes_the_body() -> None:
     client, recorder, _ = make_client(manifest_handler(head_digest=None, get_digest=None))
     assert client.resolve("x", "1") == MANIFEST_DIGEST

@@ -109,26 +109,14 @@ class ClassTokenTransport(httpx.BaseTransport):
 
 
 class CachingClient(RegistryClient):
-    """A RegistryClient that fetches each manifest and blob digest once for all repositories."""
+    """A RegistryClient that fetches each manifest and blob digest once for all repositories.
+    A class registry counts no pulls: a tag is resolved by one GET (`free_pulls`)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, free_pulls=True, **kwargs)
         self._lock = threading.Lock()
         self._manifests: dict[str, Manifest] = {}
         self._blobs: dict[str, bytes] = {}
-        self.fetches = 0
-
-    def resolve(self, repository: str, reference: str) -> str | None:
-        """One GET per tag instead of HEAD then GET: the manifest is read anyway, and a class
-        registry counts no pulls. The manifest is kept for the manifest() call that follows."""
-        if reference.startswith("sha256:"):
-            return super().resolve(repository, reference)
-        found = self._get_manifest(self._name(repository), self._reference(reference))
-        if found is None:
-            return None
-        with self._lock:
-            self._manifests.setdefault(found.digest, found)
-        return found.digest
 
     def manifest(self, repository: str, reference: str) -> Manifest:
         if not reference.startswith("sha256:"):
@@ -139,7 +127,6 @@ class CachingClient(RegistryClient):
             cached = super().manifest(repository, reference)
             with self._lock:
                 self._manifests[reference] = cached
-                self.fetches += 1
         return cached
 
     def blob(self, repository: str, digest: str, *, max_bytes: int = 1 << 26) -> bytes:
@@ -149,7 +136,6 @@ class CachingClient(RegistryClient):
             cached = super().blob(repository, digest, max_bytes=max_bytes)
             with self._lock:
                 self._blobs[digest] = cached
-                self.fetches += 1
         if len(cached) > max_bytes:
             return super().blob(repository, digest, max_bytes=max_bytes)  # raises the size error
         return cached

@@ -50,6 +50,7 @@ class Target:
     endpoint: str | None = None  # a lab service: where labcheck reads it, when not at `host`
     #: the ECR stand-in's registry: the ECR API (host:port, in `region`) to ask for a login
     login_from: str | None = None
+    free_pulls: bool = False  # the lab's own registry: no pull is counted (RegistryClient)
 
     @property
     def url_host(self) -> str:
@@ -70,6 +71,7 @@ def lab_targets(state: LabState) -> dict[str, Target]:
             region=api.region if api else svc.region,
             endpoint=svc.reach,
             login_from=api.reach if api else None,
+            free_pulls=True,
         )
     return targets
 
@@ -96,7 +98,10 @@ def gather(
             target = replace(target, credentials=login, login_from=None)
         by_host.setdefault(target, []).append((service, repository))
     clients = {
-        t: RegistryClient(t.url_host, credentials=t.credentials, insecure=t.insecure, timeout=timeout) for t in by_host
+        t: RegistryClient(
+            t.url_host, credentials=t.credentials, insecure=t.insecure, timeout=timeout, free_pulls=t.free_pulls
+        )
+        for t in by_host
     }
     engine = _engine() if needs.docker or needs.push_logs or needs.engine else None  # one daemon connection
     # Every source is independent and mostly waits on I/O (HTTP, the Docker socket, git, the
