@@ -137,3 +137,29 @@ def test_a_user_without_a_home_runs_uncached(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(Path, "home", staticmethod(no_home))
     disk_cache.store(disk_cache.cache_key("h"), 1)
     assert disk_cache.load(disk_cache.cache_key("h")) is None
+
+
+def test_many_processes_at_once_never_fail_and_never_read_half_an_entry(folder: Path) -> None:
+    """A class's worth of `labcheck run`s on one machine (or pytest's workers) store, prune and
+    load the same entries at once: each load is a whole value or a miss, never an error."""
+    import concurrent.futures
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from labcheck import disk_cache\n"
+        "disk_cache.MAX_ENTRIES = 3\n"
+        "for i in range(40):\n"
+        "    key = disk_cache.cache_key(str(i % 6))\n"
+        "    disk_cache.store(key, ['value', i % 6] * 2000)\n"
+        "    got = disk_cache.load(key)\n"
+        "    assert got is None or got == ['value', i % 6] * 2000, got[:4]\n"
+        "print('ok')\n"
+    )
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        runs = list(
+            pool.map(lambda _: subprocess.run([sys.executable, "-c", script], capture_output=True, text=True), range(6))
+        )
+    assert [r.stdout.strip() for r in runs] == ["ok"] * 6, [r.stderr[-500:] for r in runs]
+    assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
