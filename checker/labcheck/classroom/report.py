@@ -121,8 +121,9 @@ class CachingClient(RegistryClient):
     def manifest(self, repository: str, reference: str) -> Manifest:
         if not reference.startswith("sha256:"):
             return super().manifest(repository, reference)
+        kept = self._take_resolved(self._name(repository), reference)  # taken either way: none left behind
         with self._lock:
-            cached = self._manifests.get(reference)
+            cached = self._manifests.setdefault(reference, kept) if kept else self._manifests.get(reference)
         if cached is None:
             cached = super().manifest(repository, reference)
             with self._lock:

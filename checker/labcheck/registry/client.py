@@ -259,9 +259,7 @@ class RegistryClient:
         Raises RegistryError when there is none: call resolve() to observe whether it exists.
         """
         name, ref = self._name(repository), self._reference(reference)
-        with self._resolved_lock:
-            manifest = self._resolved.pop((name, ref), None)  # read by resolve() a moment ago
-        manifest = manifest or self._get_manifest(name, ref)
+        manifest = self._take_resolved(name, ref) or self._get_manifest(name, ref)
         if manifest is None:
             raise RegistryError(f"{self.host}/{name}: no manifest for {ref}")
         return manifest
@@ -346,6 +344,11 @@ class RegistryClient:
             raw=raw,
             data=data,
         )
+
+    def _take_resolved(self, name: str, digest: str) -> Manifest | None:
+        """The manifest resolve() read for `digest` a moment ago (free pulls), once."""
+        with self._resolved_lock:
+            return self._resolved.pop((name, digest), None)
 
     def _digest_header(self, response: httpx.Response) -> str | None:
         header: str | None = response.headers.get("Docker-Content-Digest")
