@@ -157,6 +157,28 @@ def test_a_failing_up_removes_the_stand_in_again(instance: str) -> None:
     assert load_state(instance) is None
 
 
+def test_an_ecr_port_labcheck_picked_and_lost_is_picked_again(instance: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stand-in's registry port taken between free_port and Docker's bind: a real
+    refusal from Docker, and `up` starts the stand-in again on other ports."""
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        taken = blocker.getsockname()[1]
+        given: list[int] = []
+
+        def picks(host: str = "127.0.0.1") -> int:
+            given.append(taken if len(given) == 1 else free_port(host))  # the 2nd pick: the registry's
+            return given[-1]
+
+        monkeypatch.setattr("labcheck.environment.lab.free_port", picks)
+        monkeypatch.setattr("labcheck.environment.ecr.require_free_port", lambda *args: None)
+        state = up(part7(), instance=instance, ephemeral_ports=True, only=["ecr"]).state
+    assert taken in given
+    assert state.services["ecr"].port not in (taken, given[0])
+    assert {state.services["ecr"].port, state.services["ecr-api"].port} == set(given[-2:])
+    assert len([r for r in status() if r.instance == instance]) == 2
+
+
 def test_ecr_refusals_as_the_docker_cli_prints_them_and_the_learner_recovers(instance: str, tmp_path: Path) -> None:
     learner = Learner(up(part7(), instance=instance, ephemeral_ports=True, only=["ecr"]).state, tmp_path / "docker")
     learner.login()

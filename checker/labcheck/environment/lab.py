@@ -26,12 +26,16 @@ from labcheck.environment.state import (
     load_state,
     save_state,
 )
-from labcheck.errors import EnvironmentError_, UsageError
+from labcheck.errors import EnvironmentError_, PortInUse, UsageError
 from labcheck.pause import pause_point
 from labcheck.spec.model import LabSpec
 
 if TYPE_CHECKING:
     from docker.models.containers import Container
+
+
+#: how many times `up` picks ports again when one it picked itself was taken meanwhile
+PORT_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,10 @@ def up(
     def port_of(name: str) -> int:
         return ports.get(name) or (free_port(bind_host) if ephemeral_ports else spec.services[name].port)
 
+    def chosen_here(*names: str | None) -> bool:
+        """True when labcheck, not the user or the spec, picked one of these services' ports."""
+        return ephemeral_ports and any(name is not None and name not in ports for name in names)
+
     # An ECR API and the registry that takes its logins start together (environment/ecr.py).
     apis = [name for name in wanted if spec.services[name].kind == "ecr-api"]
     fronted = {api: next((n for n in wanted if spec.services[n].token_from == api), None) for api in apis}
@@ -110,11 +118,10 @@ def up(
     # way, so that the cleanup below sees, and removes, every container this call created.
     pool = ThreadPoolExecutor(max_workers=max(1, len(registries) + len(apis)), thread_name_prefix="labcheck-up")
 
-    def start(name: str) -> Future[dict[str, ServiceState]]:
+    def start_once(name: str) -> dict[str, ServiceState]:
         if name in fronted:
             registry = fronted[name]
-            return pool.submit(
-                start_ecr,
+            return start_ecr(
                 (name, spec.services[name]),
                 (registry, spec.services[registry]) if registry else None,
                 lab=spec.id,
@@ -126,20 +133,35 @@ def up(
                 registry_port=port_of(registry) if registry else None,
                 placement=placement,
             )
-        return pool.submit(
-            lambda: {
-                name: start_registry(
-                    name,
-                    registries[name],
-                    lab=spec.id,
-                    instance=instance,
-                    image=images[name],
-                    bind_host=bind_host,
-                    port=port_of(name),
-                    placement=placement,
-                )
-            }
-        )
+        return {
+            name: start_registry(
+                name,
+                registries[name],
+                lab=spec.id,
+                instance=instance,
+                image=images[name],
+                bind_host=bind_host,
+                port=port_of(name),
+                placement=placement,
+            )
+        }
+
+    def start_with_retries(name: str) -> dict[str, ServiceState]:
+        # A port labcheck picked was free when the kernel offered it, but any process may
+        # take it before Docker binds it: an outgoing connection's local port comes from the
+        # same range (a busy `verify` makes hundreds). That is labcheck's problem, never the
+        # user's: pick again. A port the user or the spec chose fails at once, naming it.
+        attempt = 1
+        while True:
+            try:
+                return start_once(name)
+            except PortInUse:
+                if attempt == PORT_ATTEMPTS or not chosen_here(name, fronted.get(name)):
+                    raise
+                attempt += 1
+
+    def start(name: str) -> Future[dict[str, ServiceState]]:
+        return pool.submit(start_with_retries, name)
 
     try:
         futures = [start(name) for name in [*registries, *apis]]
