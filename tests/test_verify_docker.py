@@ -67,3 +67,57 @@ def test_a_manifest_that_lies_fails_verify(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "hub-publish/one-image should fail but is pass" in done.stdout
     assert "did not grade as declared: liar" in done.stderr
+
+
+#: Before the reference script, the registry of the lab is made to fail as registry:2 does
+#: when it reads a tag's link file while it is being written (an empty link: a real 500,
+#: "invalid checksum digest format"), and the learner's pull meets it. `once`: only in the
+#: first lab, as a flake would.
+SABOTAGE = """#!/usr/bin/env bash
+set -euo pipefail
+if [ "$SABOTAGE" = always ] || [ ! -e "$SABOTAGE_DIR/done" ]; then
+  touch "$SABOTAGE_DIR/done"
+  registry=$(docker ps -q --filter "publish=${REGISTRY##*:}")
+  docker cp "$SABOTAGE_DIR/docker" "$registry:/var/lib/registry/"
+  docker pull "$REGISTRY/${LAB_APP}:broken"
+fi
+"""
+
+
+@pytest.mark.parametrize("sabotage", ["once", "always"])
+def test_a_registry_failing_under_a_solution_is_retried_never_blamed_on_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sabotage: str
+) -> None:
+    """verify met a registry:2 answering 500 under a buildx push in CI (tag-per-platform): a
+    failure of the lab, not of the solution. It reruns the solution once in a fresh lab; a
+    registry failing twice is exit 3 with the registry's answer, never "did not grade"."""
+    solutions = tmp_path / "solutions" / "part7"
+    solutions.mkdir(parents=True)
+    reference = (SOLUTIONS / "part7" / "reference" / "local-registry.sh").read_text()
+    (solutions / "flaky.sh").write_text(SABOTAGE + reference.split("set -euo pipefail", 1)[1])
+    (solutions / "solutions.yaml").write_text(
+        "schema_version: 1\nlab: part7\nsolutions:\n"
+        "  - name: flaky\n    script: flaky.sh\n    kind: reference\n    exercises: [local-registry]\n"
+    )
+    link = tmp_path / "sabotage" / "docker/registry/v2/repositories/my-app/_manifests/tags/broken/current/link"
+    link.parent.mkdir(parents=True)
+    link.write_text("")
+    monkeypatch.setenv("SABOTAGE", sabotage)
+    monkeypatch.setenv("SABOTAGE_DIR", str(tmp_path / "sabotage"))
+
+    done = verify(tmp_path, solutions=tmp_path / "solutions")
+
+    said = "again flaky: the lab's registry failed while the script ran (HEAD /v2/my-app/manifests/broken: 500 "
+    assert said in done.stdout, done.stdout + done.stderr
+    if sabotage == "once":
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "ok   flaky (reference: local-registry)" in done.stdout
+        assert "1 passed, 0 failed" in done.stdout
+    else:
+        assert done.returncode == 3, done.stdout + done.stderr
+        assert "the lab's registry logged: HEAD /v2/my-app/manifests/broken: 500 invalid checksum digest format" in (
+            done.stdout
+        )
+        assert "the lab's registry failed under flaky, twice: they could not be verified" in done.stderr
+        assert "did not grade as declared" not in done.stderr
+    assert verify_containers() == set(), "verify left lab containers behind"

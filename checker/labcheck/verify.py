@@ -27,6 +27,7 @@ from labcheck.bundled import bundled_bin
 from labcheck.docker_host import throwaway_docker_config
 from labcheck.environment.docker_client import docker_client
 from labcheck.environment.lab import down, up
+from labcheck.environment.services import server_errors
 from labcheck.environment.state import LabState
 from labcheck.errors import LabcheckError, UsageError
 from labcheck.observe.engine import current_engine, lacking
@@ -50,6 +51,7 @@ class SolutionOutcome:
     problems: tuple[str, ...]
     seconds: float
     skipped: str = ""  # why it was not run: this engine cannot do what its exercises require
+    lab_failed: str = ""  # the lab's registry answered 5xx while the script ran: not the solution's doing
 
 
 def _services_for(spec: LabSpec, sol: SolutionSpec) -> set[str]:
@@ -167,16 +169,43 @@ def verify_solution(
 ) -> SolutionOutcome:
     """Verify one solution in its own lab, with a learner's values; never leaves the lab running.
 
+    When its script failed because the lab's registry failed (registry:2 logged a 5xx answer
+    meanwhile), the solution is not to blame: it runs once more in a fresh lab, and if the
+    registry fails again the outcome says so (`lab_failed`).
+
     Its images are untagged at once, or, with `untag_later`, by verify_lab once every solution
     running beside it is done: removing an image's last tag removes its untagged parents too,
     which a build running beside it may be using as its cache (a classic-builder build then
     fails: "unknown parent image ID"), and one solution cannot tell its new host-less tags
     from another's."""
     started = time.monotonic()
+    name = f"{sol.name}@{learner}" if learner else sol.name
+    problems, lab_failed = _attempt(spec, folder, sol, learner, untag_later)
+    if lab_failed:
+        progress(f"again {name}: the lab's registry failed while the script ran ({lab_failed}); once more, afresh")
+        problems, lab_failed = _attempt(spec, folder, sol, learner, untag_later)
+    outcome = SolutionOutcome(name, not problems, tuple(problems), time.monotonic() - started, lab_failed=lab_failed)
+    progress(
+        f"{'ok  ' if outcome.ok else 'FAIL'} {name} ({sol.kind}: {', '.join(sol.exercises)}) {outcome.seconds:.1f}s"
+    )
+    for p in problems:
+        progress(f"     - {p}")
+    return outcome
+
+
+def _attempt(
+    spec: LabSpec,
+    folder: Path,
+    sol: SolutionSpec,
+    learner: str | None,
+    untag_later: list[LabState] | None,
+) -> tuple[list[str], str]:
+    """One run of verify_solution: its problems, and the lab's registry failures (or "")."""
     instance = f"{spec.id}-verify-{secrets.token_hex(3)}"
     tmp = Path(tempfile.mkdtemp(prefix="labcheck-verify-"))
     state: LabState | None = None
     before = local_tags()
+    lab_failed = ""
     try:
         state = up(spec, instance=instance, ephemeral_ports=True, only=_services_for(spec, sol)).state
         ws = create_workspace(spec.id, tmp / "workspace")
@@ -195,6 +224,7 @@ def verify_solution(
             # the tools installed with labcheck (its aws CLI) come first: verify proves labcheck's lab
             "PATH": os.pathsep.join([str(bundled_bin()), os.environ.get("PATH", "")]),
         }
+        script_started = time.time()
         done = subprocess.run(
             ["bash", "-euo", "pipefail", str((folder / sol.script).resolve())],
             cwd=ws,
@@ -207,8 +237,13 @@ def verify_solution(
         pause_point("verify-script-done", instance)
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:])
+            failures = _registry_failures(state, script_started)
+            if failures:
+                lab_failed = "; ".join(failures[:3])
+                tail += "\n(the lab's registry logged: " + lab_failed + ")"
             for secret in state.secrets():
                 tail = tail.replace(secret, "****")
+                lab_failed = lab_failed.replace(secret, "****")
             problems.append(f"the script exited {done.returncode}:\n{tail}")
         else:
             expected = {key: render_text(text, context, f"{sol.name}.fails.{key}") for key, text in sol.fails.items()}
@@ -221,14 +256,17 @@ def verify_solution(
             untag_later.append(state)
         down(instance)
         shutil.rmtree(tmp, ignore_errors=True)
-    name = f"{sol.name}@{learner}" if learner else sol.name
-    outcome = SolutionOutcome(name, not problems, tuple(problems), time.monotonic() - started)
-    progress(
-        f"{'ok  ' if outcome.ok else 'FAIL'} {name} ({sol.kind}: {', '.join(sol.exercises)}) {outcome.seconds:.1f}s"
-    )
-    for p in problems:
-        progress(f"     - {p}")
-    return outcome
+    return problems, lab_failed
+
+
+def _registry_failures(state: LabState, since: float) -> list[str]:
+    """The 5xx answers the lab's registry containers logged since `since`."""
+    ids = [i for svc in state.services.values() for i in (svc.container_id, svc.backend_id) if i]
+    client = docker_client()
+    try:
+        return server_errors(client, list(dict.fromkeys(ids)), since)
+    finally:
+        client.close()
 
 
 def verify_lab(

@@ -389,7 +389,7 @@ def hint(lab: str, exercise: str, level: int | None, solution: bool, instance: s
 )
 def verify(lab: str, only: tuple[str, ...], seeds: int | None, jobs: int) -> None:
     """Self-test: every check fails on an empty lab, passes on the reference, fails on each mistake."""
-    from labcheck.errors import VerifyError
+    from labcheck.errors import EnvironmentError_, VerifyError
     from labcheck.session import load_lab
     from labcheck.text import printable_lines
     from labcheck.verify import seed_learners, verify_lab
@@ -405,6 +405,11 @@ def verify(lab: str, only: tuple[str, ...], seeds: int | None, jobs: int) -> Non
     skipped = [o for o in outcomes if o.skipped]
     summary = f"{len(outcomes) - len(bad) - len(skipped)} passed, {len(bad)} failed"
     click.echo(summary + (f", {len(skipped)} skipped (not run on this engine)" if skipped else ""))
+    if bad and all(o.lab_failed for o in bad):  # twice, the lab failed them: nothing was proven either way
+        raise EnvironmentError_(
+            f"the lab's registry failed under {', '.join(o.name for o in bad)}, twice: they could not be verified",
+            tip="its answers are quoted above; run verify again, and check the engine's disk and memory",
+        )
     if bad:
         raise VerifyError(f"{len(bad)} solution(s) did not grade as declared: {', '.join(o.name for o in bad)}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import socket
 import threading
@@ -244,6 +245,31 @@ def wait_ready(reach: str, container: Container) -> None:
         lambda http: http.get(f"http://{reach}/v2/").status_code in (200, 401),
         container_exited(container),
     )
+
+
+_LOG_FIELD = re.compile(r'([\w.]+)=("(?:[^"\\]|\\.)*"|\S+)')
+
+
+def server_errors(client: DockerClient, container_ids: Sequence[str], since: float) -> list[str]:
+    """The 5xx answers registry:2 logged in these containers since `since` (a Unix time), each
+    as `METHOD URI: STATUS DETAIL`: a failure of the lab's registry, not of what was sent to it.
+
+    A container that is gone or whose log cannot be read adds nothing."""
+    import docker.errors
+
+    found: list[str] = []
+    for container_id in container_ids:
+        try:
+            raw = client.containers.get(container_id).logs(since=int(since), stdout=True, stderr=True)
+        except docker.errors.DockerException:
+            continue
+        for line in raw.decode(errors="replace").splitlines():
+            fields = {key: value.strip('"') for key, value in _LOG_FIELD.findall(line)}
+            status = fields.get("http.response.status", "")
+            if len(status) == 3 and status.startswith("5"):
+                method, uri = fields.get("http.request.method", "?"), fields.get("http.request.uri", "?")
+                found.append(f"{method} {uri}: {status} {fields.get('err.detail', '')}".rstrip())
+    return found
 
 
 def remove_instance(client: DockerClient, instance: str) -> list[str]:
