@@ -1,10 +1,12 @@
 """Network helpers for tests, all on 127.0.0.1: a proxy that records what reaches it, a
-fault-injecting reverse proxy in front of a real registry, and a child process's peak memory."""
+fault-injecting reverse proxy in front of a real registry, a port someone else took before
+labcheck could use it, and a child process's peak memory."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -13,7 +15,32 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from labcheck.environment.services import free_port
+
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+@contextmanager
+def listening_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that another process listens on, for as long as the block runs."""
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        yield int(blocker.getsockname()[1])
+
+
+class PortPicks:
+    """free_port, except that its answer number `at` (from 0) is `taken`: a port another process
+    took between free_port offering it and Docker binding it. This is the race `verify` met in CI,
+    when an outgoing connection's local port landed on a port free_port had just offered."""
+
+    def __init__(self, taken: int, at: int = 0) -> None:
+        self.taken, self.at = taken, at
+        self.given: list[int] = []
+
+    def __call__(self, host: str = "127.0.0.1") -> int:
+        self.given.append(self.taken if len(self.given) == self.at else free_port(host))
+        return self.given[-1]
 
 
 @dataclass

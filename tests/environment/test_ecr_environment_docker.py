@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from labcheck.errors import PortInUse
 from labcheck.session import load_lab
 from labcheck.spec.model import LabSpec
 from labcheck.verify import local_tags, remove_new_tags
+from net_kit import PortPicks, listening_port
 
 pytestmark = pytest.mark.docker
 ACCOUNT = "123456789012"
@@ -148,11 +148,8 @@ def test_up_starts_the_stand_in_in_two_containers_that_down_removes(instance: st
 
 
 def test_a_failing_up_removes_the_stand_in_again(instance: str) -> None:
-    with socket.socket() as blocker:
-        blocker.bind(("127.0.0.1", 0))
-        blocker.listen()
-        with pytest.raises(PortInUse):
-            up(part7(), instance=instance, ports={"ecr": blocker.getsockname()[1]}, ephemeral_ports=True)
+    with listening_port() as taken, pytest.raises(PortInUse):
+        up(part7(), instance=instance, ports={"ecr": taken}, ephemeral_ports=True)
     assert not [r for r in status() if r.instance == instance]
     assert load_state(instance) is None
 
@@ -160,20 +157,13 @@ def test_a_failing_up_removes_the_stand_in_again(instance: str) -> None:
 def test_an_ecr_port_labcheck_picked_and_lost_is_picked_again(instance: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The stand-in's registry port taken between free_port and Docker's bind: a real
     refusal from Docker, and `up` starts the stand-in again on other ports."""
-    with socket.socket() as blocker:
-        blocker.bind(("127.0.0.1", 0))
-        blocker.listen()
-        taken = blocker.getsockname()[1]
-        given: list[int] = []
-
-        def picks(host: str = "127.0.0.1") -> int:
-            given.append(taken if len(given) == 1 else free_port(host))  # the 2nd pick: the registry's
-            return given[-1]
-
+    with listening_port() as taken:
+        picks = PortPicks(taken, at=1)  # the 2nd pick: the registry's (the API's comes first)
         monkeypatch.setattr("labcheck.environment.lab.free_port", picks)
         monkeypatch.setattr("labcheck.environment.ecr.require_free_port", lambda *args: None)
         state = up(part7(), instance=instance, ephemeral_ports=True, only=["ecr"]).state
-    assert taken in given
+    given = picks.given
+    assert given[1] == taken
     assert state.services["ecr"].port not in (taken, given[0])
     assert {state.services["ecr"].port, state.services["ecr-api"].port} == set(given[-2:])
     assert len([r for r in status() if r.instance == instance]) == 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from labcheck.environment.services import free_port
 from labcheck.environment.state import LABEL_INSTANCE, load_state
 from labcheck.errors import PortInUse
 from labcheck.session import load_lab
+from net_kit import PortPicks, listening_port
 
 pytestmark = pytest.mark.docker
 
@@ -93,32 +93,13 @@ def test_two_labs_get_different_passwords(instance: str) -> None:
 
 def test_a_port_in_use_names_the_port_and_the_option(instance: str) -> None:
     spec = load_lab("part7")
-    with socket.socket() as blocker:
-        blocker.bind(("127.0.0.1", 0))
-        blocker.listen()
-        port = blocker.getsockname()[1]
-        with pytest.raises(PortInUse) as info:
-            up(spec, instance=instance, ports={"hub": port}, ephemeral_ports=True)
+    with listening_port() as port, pytest.raises(PortInUse) as info:
+        up(spec, instance=instance, ports={"hub": port}, ephemeral_ports=True)
     assert str(port) in info.value.message
     assert "--port hub=" in info.value.tip
     # the registry started before the hub failed is gone again
     assert containers(instance) == []
     assert load_state(instance) is None
-
-
-class TakenFirst:
-    """free_port, except that its first answer is a port another process took meanwhile:
-    the race `verify` met in CI, when an outgoing connection's local port landed on a port
-    free_port had just offered."""
-
-    def __init__(self, taken: int) -> None:
-        self.taken: int | None = taken
-        self.given: list[int] = []
-
-    def __call__(self, host: str = "127.0.0.1") -> int:
-        self.given.append(self.taken or free_port(host))
-        self.taken = None
-        return self.given[-1]
 
 
 @pytest.mark.parametrize("when", ["before the check", "after the check"])
@@ -128,11 +109,8 @@ def test_a_port_labcheck_picked_and_lost_is_picked_again(
     """Taken before labcheck's own check, or between it and Docker's bind (Docker refuses:
     the path a real race takes), the port is labcheck's choice: never an error for the user."""
     spec = load_lab("part7")
-    with socket.socket() as blocker:
-        blocker.bind(("127.0.0.1", 0))
-        blocker.listen()
-        taken = blocker.getsockname()[1]
-        picks = TakenFirst(taken)
+    with listening_port() as taken:
+        picks = PortPicks(taken)
         monkeypatch.setattr("labcheck.environment.lab.free_port", picks)
         if when == "after the check":
             monkeypatch.setattr("labcheck.environment.services.require_free_port", lambda *args: None)
